@@ -1,0 +1,60 @@
+// x86-64 instruction boundaries through LLVM's MC disassembler.
+//
+// The diff engine and the payload checks need to know, for a relocation inside
+// an executable section, which instruction contains it and where that
+// instruction ends: a PC-relative operand is relative to the end of the
+// instruction, so `cmpl $1, sym(%rip)` carries addend -5, not -4, and the real
+// target offset is addend + (insn_end - reloc_offset). The explain mode also
+// prints the first differing instruction.
+//
+// LLVM stays behind this interface (pimpl): no other file includes LLVM headers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace lp::elf {
+
+struct Insn {
+  uint64_t start = 0; // offset of the first byte
+  uint64_t end = 0;   // offset one past the last byte
+};
+
+class InsnDecoder {
+public:
+  InsnDecoder();
+  ~InsnDecoder();
+  InsnDecoder(const InsnDecoder &) = delete;
+  InsnDecoder &operator=(const InsnDecoder &) = delete;
+
+  // Length of the instruction at `offset`, or 0 if the bytes do not decode.
+  unsigned length_at(std::span<const uint8_t> code, uint64_t offset) const;
+  // AT&T text of the instruction at `offset` ("" if it does not decode).
+  std::string disassemble_at(std::span<const uint8_t> code, uint64_t offset) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Instruction starts of one executable section, decoded once, linearly from
+// offset 0 (function sections start at a function). Undecodable bytes are
+// stepped over one at a time and recorded as one-byte pseudo-instructions.
+class InsnMap {
+public:
+  InsnMap() = default;
+  InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code);
+  // The instruction containing byte `offset`, or nullopt past the end.
+  std::optional<Insn> containing(uint64_t offset) const;
+  size_t count() const { return starts_.size(); }
+
+private:
+  std::vector<uint32_t> starts_;
+  uint64_t size_ = 0;
+};
+
+} // namespace lp::elf
