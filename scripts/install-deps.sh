@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages this project needs, and only those missing.
+#
+# Non-interactive and idempotent: it asks dpkg which packages are absent and
+# runs apt-get only for those, so a second run costs a fraction of a second.
+# Every dependency is a Debian package; nothing is downloaded from elsewhere.
+#
+# LLVM 14 is bookworm's default LLVM (the llvm-dev and clang metapackages point
+# at it): the instruction decoder links libLLVM-14, and the fuzz target uses the
+# clang-14 runtime from the same release.
+set -euo pipefail
+
+build_packages=(
+  cmake g++ make pkg-config
+  libelf-dev libdw-dev zlib1g-dev libcli11-dev libfmt-dev catch2 libssl-dev
+  llvm-14-dev
+)
+test_packages=(
+  gcc binutils patch openssl qemu-system-x86 busybox-static cpio
+  clang-14 libclang-rt-14-dev
+)
+# Building real Xen 4.17 from Debian's source package (the real-Xen tier).
+xen_packages=(bison flex dpkg-dev xz-utils python3)
+
+missing=()
+for pkg in "${build_packages[@]}" "${test_packages[@]}" "${xen_packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if ((EUID != 0)); then
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
