@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace lp::elf {
@@ -63,9 +64,13 @@ public:
   std::span<const ImageSymbol> symbols() const { return symbols_; }
 
 private:
+  const std::vector<size_t> *named(std::string_view name) const;
+
   Object obj_;
   std::vector<ImageSymbol> symbols_;
   std::unordered_map<std::string, std::vector<size_t>> by_name_;
+  // Allocated PROGBITS sections with contents, sorted by address, for read().
+  std::vector<const Section *> by_addr_;
 };
 
 } // namespace lp::elf

@@ -1,0 +1,141 @@
+// x86-64 instruction boundaries through LLVM's MC disassembler.
+//
+// The decoder owns one LLVM MC stack (register info, asm info, subtarget,
+// context, disassembler, AT&T printer) for the x86_64 triple. Only the X86
+// target's info, MC layer and disassembler are initialised, once per process.
+// length_at() decodes a single instruction; InsnMap decodes a section once,
+// linearly, and answers "which instruction contains this byte" by binary
+// search over the recorded starts.
+#include "elf/insn.h"
+
+#include <algorithm>
+#include <mutex>
+#include <stdexcept>
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/Triple.h>
+#include <llvm/MC/MCAsmInfo.h>
+#include <llvm/MC/MCContext.h>
+#include <llvm/MC/MCDisassembler/MCDisassembler.h>
+#include <llvm/MC/MCInst.h>
+#include <llvm/MC/MCInstPrinter.h>
+#include <llvm/MC/MCInstrInfo.h>
+#include <llvm/MC/MCRegisterInfo.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/MCTargetOptions.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Support/raw_ostream.h>
+
+extern "C" void LLVMInitializeX86TargetInfo();
+extern "C" void LLVMInitializeX86TargetMC();
+extern "C" void LLVMInitializeX86Disassembler();
+
+namespace lp::elf {
+namespace {
+
+constexpr const char *kTriple = "x86_64-unknown-linux-gnu";
+constexpr unsigned kAttSyntax = 0;
+
+void init_x86() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86Disassembler();
+  });
+}
+
+[[noreturn]] void llvm_setup_failed(const std::string &what) {
+  throw std::runtime_error("LLVM x86 disassembler set-up failed: " + what);
+}
+
+} // namespace
+
+struct InsnDecoder::Impl {
+  llvm::Triple triple{kTriple};
+  const llvm::Target *target = nullptr;
+  std::unique_ptr<llvm::MCRegisterInfo> regs;
+  std::unique_ptr<llvm::MCAsmInfo> asm_info;
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget;
+  std::unique_ptr<llvm::MCInstrInfo> instrs;
+  std::unique_ptr<llvm::MCContext> context;
+  std::unique_ptr<llvm::MCDisassembler> disasm;
+  std::unique_ptr<llvm::MCInstPrinter> printer;
+
+  Impl() {
+    init_x86();
+    std::string err;
+    target = llvm::TargetRegistry::lookupTarget(kTriple, err);
+    if (!target)
+      llvm_setup_failed(err);
+    regs.reset(target->createMCRegInfo(kTriple));
+    llvm::MCTargetOptions options;
+    if (regs)
+      asm_info.reset(target->createMCAsmInfo(*regs, kTriple, options));
+    subtarget.reset(target->createMCSubtargetInfo(kTriple, "", ""));
+    instrs.reset(target->createMCInstrInfo());
+    if (!regs || !asm_info || !subtarget || !instrs)
+      llvm_setup_failed("target description");
+    context = std::make_unique<llvm::MCContext>(triple, asm_info.get(), regs.get(), subtarget.get());
+    disasm.reset(target->createMCDisassembler(*subtarget, *context));
+    printer.reset(target->createMCInstPrinter(triple, kAttSyntax, *asm_info, *instrs, *regs));
+    if (!disasm || !printer)
+      llvm_setup_failed("disassembler");
+  }
+
+  // Decodes one instruction; returns its length, 0 if it does not decode.
+  unsigned decode(std::span<const uint8_t> code, uint64_t offset, llvm::MCInst &inst) const {
+    if (offset >= code.size())
+      return 0;
+    llvm::ArrayRef<uint8_t> bytes(code.data() + offset, code.size() - offset);
+    uint64_t size = 0;
+    auto status = disasm->getInstruction(inst, size, bytes, offset, llvm::nulls());
+    if (status != llvm::MCDisassembler::Success)
+      return 0;
+    return static_cast<unsigned>(size);
+  }
+};
+
+InsnDecoder::InsnDecoder() : impl_(std::make_unique<Impl>()) {}
+InsnDecoder::~InsnDecoder() = default;
+
+unsigned InsnDecoder::length_at(std::span<const uint8_t> code, uint64_t offset) const {
+  llvm::MCInst inst;
+  return impl_->decode(code, offset, inst);
+}
+
+std::string InsnDecoder::disassemble_at(std::span<const uint8_t> code, uint64_t offset) const {
+  llvm::MCInst inst;
+  if (!impl_->decode(code, offset, inst))
+    return "";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  impl_->printer->printInst(&inst, offset, "", *impl_->subtarget, os);
+  os.flush();
+  // The printer indents with a tab and separates mnemonic and operands by one.
+  size_t first = text.find_first_not_of(" \t");
+  text.erase(0, first == std::string::npos ? text.size() : first);
+  std::replace(text.begin(), text.end(), '\t', ' ');
+  return text;
+}
+
+InsnMap::InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code) : size_(code.size()) {
+  starts_.reserve(code.size() / 4 + 1);
+  uint64_t off = 0;
+  while (off < code.size()) {
+    starts_.push_back(static_cast<uint32_t>(off));
+    unsigned len = decoder.length_at(code, off);
+    off += len ? len : 1;
+  }
+}
+
+std::optional<Insn> InsnMap::containing(uint64_t offset) const {
+  if (offset >= size_)
+    return std::nullopt;
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
+  const uint64_t start = *(it - 1);
+  const uint64_t end = it == starts_.end() ? size_ : *it;
+  return Insn{start, end};
+}
+
+} // namespace lp::elf
