@@ -1,0 +1,105 @@
+// Structure sizes from DWARF, through libdw.
+//
+// The file is opened through libdwfl's offline reporting rather than plain
+// dwarf_begin(): in a relocatable object the .debug_info references to
+// .debug_str and .debug_abbrev are RELA relocations whose in-place value is
+// zero, and libdwfl applies them before libdw reads the DIEs. The search
+// walks each compilation unit's top-level DIEs (where C structure types
+// live) and stops at the first defined structure with the wanted name.
+#include "elf/dwarf.h"
+
+#include "elf/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace lp::elf {
+namespace {
+
+// No separate debug-info files: only the DWARF inside the file counts.
+int no_separate_debuginfo(Dwfl_Module *, void **, const char *, Dwarf_Addr, const char *,
+                          const char *, GElf_Word, char **) {
+  return -1;
+}
+
+const Dwfl_Callbacks kOfflineCallbacks = {
+    nullptr, no_separate_debuginfo, dwfl_offline_section_address, nullptr};
+
+class DwflSession {
+public:
+  DwflSession() : dwfl_(dwfl_begin(&kOfflineCallbacks)) {}
+  ~DwflSession() {
+    if (dwfl_)
+      dwfl_end(dwfl_);
+  }
+  DwflSession(const DwflSession &) = delete;
+  DwflSession &operator=(const DwflSession &) = delete;
+  Dwfl *get() const { return dwfl_; }
+
+private:
+  Dwfl *dwfl_;
+};
+
+bool is_defined_struct(Dwarf_Die *die, std::string_view name) {
+  if (dwarf_tag(die) != DW_TAG_structure_type || dwarf_hasattr(die, DW_AT_declaration))
+    return false;
+  const char *n = dwarf_diename(die);
+  return n && name == n && dwarf_hasattr(die, DW_AT_byte_size);
+}
+
+std::optional<uint64_t> search_unit(Dwarf_Die *cu, std::string_view name) {
+  Dwarf_Die child;
+  if (dwarf_child(cu, &child) != 0)
+    return std::nullopt;
+  do {
+    if (is_defined_struct(&child, name)) {
+      int size = dwarf_bytesize(&child);
+      if (size >= 0)
+        return static_cast<uint64_t>(size);
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<uint64_t> dwarf_struct_byte_size(const std::string &elf_path,
+                                               std::string_view struct_name) {
+  int fd = ::open(elf_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw FileError(elf_path, std::strerror(errno));
+  DwflSession session;
+  if (!session.get()) {
+    ::close(fd);
+    throw FileError(elf_path, std::string("libdwfl: ") + dwfl_errmsg(-1));
+  }
+  // On success libdwfl owns (and later closes) the descriptor.
+  Dwfl_Module *mod = dwfl_report_offline(session.get(), "", elf_path.c_str(), fd);
+  if (!mod) {
+    ::close(fd);
+    throw FileError(elf_path, std::string("cannot read ELF: ") + dwfl_errmsg(-1));
+  }
+  dwfl_report_end(session.get(), nullptr, nullptr);
+  Dwarf_Addr bias = 0;
+  Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+  if (!dw)
+    return std::nullopt;
+  Dwarf_Off off = 0, next = 0;
+  size_t header_size = 0;
+  while (dwarf_nextcu(dw, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+    Dwarf_Die cu;
+    if (dwarf_offdie(dw, off + header_size, &cu)) {
+      if (auto size = search_unit(&cu, struct_name))
+        return size;
+    }
+    off = next;
+  }
+  return std::nullopt;
+}
+
+} // namespace lp::elf
