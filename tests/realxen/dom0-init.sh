@@ -27,6 +27,7 @@ setup() {
     mount -t proc proc /proc || fail "mount /proc"
     mount -t sysfs sysfs /sys || fail "mount /sys"
     mount -t devtmpfs devtmpfs /dev || fail "mount /dev"
+    mkdir -p /tmp
     for module in xen-privcmd xen-evtchn xenfs; do
         insmod "/lib/modules/xen/$module.ko" || fail "insmod $module"
     done
@@ -35,10 +36,16 @@ setup() {
     [ -c /dev/xen/privcmd ] || fail "/dev/xen/privcmd missing"
 }
 
+# The command's output is collected and printed after it ends: Xen's console
+# messages (printed while the command runs, e.g. by live-patch hooks) then come
+# first as whole lines instead of splitting the command's own lines.
 run_step() { # <id> <command>
+    local status
     echo "@@@ STEP $1 BEGIN: $2"
-    sh -c "$2" 2>&1
-    echo "@@@ STEP $1 END exit=$?"
+    sh -c "$2" >/tmp/step.out 2>&1
+    status=$?
+    cat /tmp/step.out
+    echo "@@@ STEP $1 END exit=$status"
 }
 
 run_scenario() {
