@@ -88,7 +88,9 @@ build_initramfs() {
     cp "$modules/$m" "$root/lib/modules/xen/"
   done
   build_probe "$root"
-  cp "$payloads"/*.livepatch "$root/lp/" 2>/dev/null || die "no *.livepatch in $payloads"
+  if compgen -G "$payloads/*.livepatch" >/dev/null; then
+    cp "$payloads"/*.livepatch "$root/lp/"
+  fi
   cp "$scenario" "$root/scenario.txt"
   install -m 0755 "$here/dom0-init.sh" "$root/init"
   (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$out/initrd.gz" \
