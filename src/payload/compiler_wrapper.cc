@@ -1,0 +1,93 @@
+// Classification and capture rules of livepatch-gcc (see compiler_wrapper.h).
+#include "payload/compiler_wrapper.h"
+
+#include <array>
+#include <filesystem>
+#include <regex>
+
+namespace lp::payload {
+namespace fs = std::filesystem;
+namespace {
+
+std::string basename_of(std::string_view p) {
+  auto slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+// Launchers that take the compiler as their first argument.
+bool is_launcher(const std::string &word) {
+  static const std::array<const char *, 4> launchers = {"ccache", "distcc", "sccache", "icecc"};
+  std::string base = basename_of(word);
+  for (const char *l : launchers)
+    if (base == l)
+      return true;
+  return false;
+}
+
+ToolKind kind_of(const std::string &word) {
+  static const std::regex compiler(".*(gcc|clang|cc)[^/]*");
+  static const std::regex objcopy("(.*-)?objcopy[^/]*");
+  std::string base = basename_of(word);
+  if (std::regex_match(base, objcopy))
+    return ToolKind::Objcopy;
+  if (std::regex_match(base, compiler) && base.find("gcc-ar") == std::string::npos &&
+      base.find("gcc-nm") == std::string::npos)
+    return ToolKind::Compiler;
+  return ToolKind::Other;
+}
+
+std::optional<std::string> compiler_output(const std::vector<std::string> &argv, size_t from) {
+  std::optional<std::string> out;
+  for (size_t i = from; i < argv.size(); i++) {
+    if (argv[i] == "-o" && i + 1 < argv.size())
+      out = argv[++i];
+    else if (argv[i].starts_with("-o") && argv[i].size() > 2)
+      out = argv[i].substr(2);
+  }
+  if (out) { // old layouts compile to .tmp_<name>.o; the captured name drops .tmp_
+    auto pos = out->rfind("/.tmp_");
+    if (pos != std::string::npos)
+      out->erase(pos + 1, 5);
+    else if (out->starts_with(".tmp_"))
+      out->erase(0, 5);
+  }
+  return out;
+}
+
+} // namespace
+
+WrappedCommand classify_command(const std::vector<std::string> &argv) {
+  WrappedCommand cmd;
+  size_t tool = 0;
+  while (tool < argv.size() && is_launcher(argv[tool]))
+    tool++;
+  if (tool >= argv.size())
+    return cmd;
+  cmd.kind = kind_of(argv[tool]);
+  if (cmd.kind == ToolKind::Compiler)
+    cmd.object = compiler_output(argv, tool + 1);
+  else if (cmd.kind == ToolKind::Objcopy && argv.size() > tool + 2 && !argv.back().starts_with("-"))
+    cmd.object = argv.back();
+  if (cmd.object && !cmd.object->ends_with(".o"))
+    cmd.object.reset();
+  return cmd;
+}
+
+bool is_ignored_object(std::string_view path) {
+  static const std::regex ignored(
+      "check\\.o|built_in\\.o|prelink\\.o|buildid\\.o|\\..*\\.o|.*\\.init\\.o|"
+      ".*\\.xen-syms\\..*\\.o|.*\\.xen\\.efi\\..*\\.o");
+  return std::regex_match(basename_of(path), ignored);
+}
+
+std::optional<std::string> capture_relative_path(const std::string &cwd, const std::string &object,
+                                                 const std::string &build_dir) {
+  fs::path abs = fs::path(object).is_absolute() ? fs::path(object) : fs::path(cwd) / object;
+  abs = abs.lexically_normal();
+  fs::path rel = abs.lexically_relative(fs::path(build_dir).lexically_normal());
+  if (rel.empty() || rel.native().starts_with(".."))
+    return std::nullopt;
+  return rel.string();
+}
+
+} // namespace lp::payload
