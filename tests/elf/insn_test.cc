@@ -1,0 +1,96 @@
+// Instruction boundaries through LLVM: for a table of x86-64 forms assembled
+// by `as` at test time, the instruction containing each relocation must start
+// where the form starts and end where the assembler says it ends. The
+// assembler's own addend for a PC-relative reference to sym+0 is
+// -(insn_end - reloc_offset), so the two are checked against each other:
+// `cmpl $1, sym(%rip)` has its PC32 relocation at +2 and ends 5 bytes later.
+#include "elf_fixture.h"
+
+#include "elf/insn.h"
+#include "elf/reader.h"
+
+#include <catch2/catch.hpp>
+
+using namespace lp::test;
+
+namespace {
+
+struct Form {
+  const char *asm_text;
+  const char *mnemonic; // what the disassembler prints first
+  unsigned length;      // bytes
+  unsigned tail;        // insn end - relocation offset (0: no relocation)
+};
+
+const Form kForms[] = {
+    {"endbr64", "endbr64", 4, 0},
+    {"movl sym(%rip), %eax", "movl", 6, 4},        // load
+    {"movq %rax, sym(%rip)", "movq", 7, 4},        // store
+    {"cmpl $1, sym(%rip)", "cmpl", 7, 5},          // imm8 after the displacement
+    {"cmpl $0x12345, sym(%rip)", "cmpl", 10, 8},   // imm32
+    {"movl $0x12345678, sym(%rip)", "movl", 10, 8}, // store of imm32
+    {"movb $7, sym(%rip)", "movb", 7, 5},          // store of imm8
+    {"movw $0x1234, sym(%rip)", "movw", 9, 6},     // operand-size prefix, imm16
+    {"addq $8, sym(%rip)", "addq", 8, 5},          // REX.W, imm8
+    {"leaq sym(%rip), %rdi", "leaq", 7, 4},
+    {"call func", "callq", 5, 4},
+    {"jmp func", "jmp", 5, 4},
+    {"jne func", "jne", 6, 4},
+    {"ret", "retq", 1, 0},
+};
+
+} // namespace
+
+TEST_CASE("instruction ends are right for a table of forms", "[elf][insn]") {
+  TempDir dir;
+  std::string src = "  .text\n  .globl f\nf:\n";
+  for (const Form &f : kForms)
+    src += std::string("  ") + f.asm_text + "\n";
+  lp::elf::Object obj = lp::elf::read_object(assemble(dir, "forms", src));
+  const lp::elf::Section *text = obj.section_named(".text");
+  REQUIRE(text);
+  REQUIRE(text->rela);
+  const auto &relas = text->rela->relas;
+
+  lp::elf::InsnDecoder decoder;
+  lp::elf::InsnMap map(decoder, text->bytes());
+  CHECK(map.count() == std::size(kForms));
+
+  uint64_t start = 0;
+  size_t r = 0;
+  for (const Form &f : kForms) {
+    INFO(f.asm_text);
+    CHECK(decoder.length_at(text->bytes(), start) == f.length);
+    CHECK(decoder.disassemble_at(text->bytes(), start).rfind(f.mnemonic, 0) == 0);
+    if (f.tail) {
+      REQUIRE(r < relas.size());
+      const lp::elf::Rela &rel = relas[r++];
+      auto insn = map.containing(rel.offset);
+      REQUIRE(insn);
+      CHECK(insn->start == start);
+      CHECK(insn->end == start + f.length);
+      CHECK(insn->end - rel.offset == f.tail);
+      // The assembler encoded sym+0 relative to the end of the instruction.
+      CHECK(rel.addend == -static_cast<int64_t>(insn->end - rel.offset));
+    }
+    start += f.length;
+  }
+  CHECK(r == relas.size());
+  CHECK(start == text->size);
+  CHECK_FALSE(map.containing(text->size));
+}
+
+TEST_CASE("undecodable bytes become one-byte pseudo-instructions", "[elf][insn]") {
+  lp::elf::InsnDecoder decoder;
+  const std::vector<uint8_t> code = {0x0f, 0x0b, 0xff, 0xff}; // ud2, then garbage
+  CHECK(decoder.length_at(code, 0) == 2);
+  CHECK(decoder.length_at(code, 2) == 0);
+  CHECK(decoder.disassemble_at(code, 2).empty());
+  CHECK(decoder.length_at(code, 4) == 0);
+  lp::elf::InsnMap map(decoder, code);
+  CHECK(map.count() == 3);
+  CHECK(map.containing(1)->start == 0);
+  CHECK(map.containing(2)->end == 3);
+  CHECK(map.containing(3)->end == 4);
+  CHECK_FALSE(map.containing(4));
+}
