@@ -19,6 +19,10 @@
 
 #include "xen/livepatch_payload.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Xen errno values used by the subsystem (ABI doc appendix B). */
 #define LP_EPERM 1
 #define LP_ENOENT 2
@@ -112,5 +116,9 @@ int apply_payload(struct payload *data);
 void apply_payload_tail(struct payload *data);
 int revert_payload(struct payload *data);
 void revert_payload_tail(struct payload *data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XEN_LIVEPATCH_H */
