@@ -1,0 +1,172 @@
+// The create-diff-object pipeline, as one library call.
+//
+//   read original.o, patched.o, xen-syms
+//   -> units, ignored sections, special-section entries, keys, hashes (per object)
+//   -> correlate -> compare (status, refusals, __LINE__ noise)
+//   -> include (what the payload needs) -> output object, written atomically
+//
+// Every decision is logged in upstream's words and recorded in the Result.
+// Bad input is a FileError: one line naming the file, status kError, no
+// output written. Unsupported changes are all collected and reported
+// together (status kUnsupported), so one run shows every problem of a patch.
+#include "diff/create_diff_object.h"
+
+#include "diff/engine.h"
+#include "elf/atomic_file.h"
+#include "elf/error.h"
+#include "elf/image.h"
+#include "elf/reader.h"
+#include "elf/writer.h"
+
+#include <elf.h>
+#include <fmt/format.h>
+
+namespace lp::diff {
+
+void Log::normal(const std::string &line) {
+  std::string full = prefix_ + ": " + line;
+  if (stream_) {
+    std::fputs(full.c_str(), stream_);
+    std::fputc('\n', stream_);
+  }
+  lines.push_back(std::move(full));
+}
+
+void Log::debug(const std::string &line) {
+  if (debug_)
+    normal(line);
+}
+
+namespace {
+
+std::string basename_of(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void load(Analysis &a, const std::string &path, const elf::InsnDecoder &decoder) {
+  a.path = path;
+  a.obj = elf::read_object(path);
+  a.decoder = &decoder;
+  if (a.obj.e_type != ET_REL)
+    throw FileError(path, "not a relocatable object (ET_REL)");
+}
+
+void check_headers(const Analysis &orig, const Analysis &patched) {
+  if (orig.obj.e_machine != patched.obj.e_machine || orig.obj.e_flags != patched.obj.e_flags ||
+      orig.obj.osabi != patched.obj.osabi)
+    throw FileError(patched.path, "ELF headers differ from " + orig.path);
+}
+
+void analyse(Analysis &a, const StructSizes &sizes) {
+  split_special_sections(a, sizes);
+  assign_keys(a);
+  hash_units(a);
+}
+
+std::string display(const Unit *u) {
+  return std::string(u->twin ? u->twin->name() : u->name());
+}
+
+void debug_dump(const Analysis &a, Log &log) {
+  if (!log.debugging())
+    return;
+  for (const auto &u : a.units)
+    log.debug(fmt::format("{}: {} {} key={} hash={:016x} {}", basename_of(a.path),
+                          u->function ? "func" : "object", u->name(), u->key, u->hash,
+                          u->status == UnitStatus::Same      ? "SAME"
+                          : u->status == UnitStatus::Changed ? "CHANGED"
+                                                             : "NEW"));
+}
+
+Status run(const Options &o, Result &res, Log &log) {
+  elf::InsnDecoder decoder;
+  Analysis orig, patched;
+  load(orig, o.original, decoder);
+  load(patched, o.patched, decoder);
+  check_headers(orig, patched);
+  elf::LinkedImage xen = elf::LinkedImage::open(o.xen_syms);
+  res.sizes = choose_struct_sizes(o, xen, log);
+
+  analyse_units(orig);
+  analyse_units(patched);
+  find_ignored_sections(orig, patched, log);
+  analyse(orig, res.sizes);
+  analyse(patched, res.sizes);
+  correlate(orig, patched);
+  Verdict v = compare(orig, patched, log);
+  debug_dump(patched, log);
+
+  for (const Unit *u : v.added)
+    log.normal(fmt::format("new function: {}", u->name()));
+  for (const Unit *u : v.changed)
+    log.normal(fmt::format("changed function: {}", display(u)));
+  for (const Unit *u : v.changed)
+    res.changed.push_back(display(u));
+  for (const Unit *u : v.added)
+    res.added.push_back(std::string(u->name()));
+  for (const Unit *u : v.ignored)
+    res.ignored.push_back(display(u));
+  if (o.explain)
+    explain_changes(orig, patched, v, log);
+
+  auto expectations = read_expectations(patched, v);
+  Inclusion inc = include(orig, patched, v, log);
+  for (const Hook &h : inc.hooks)
+    for (const Ref &r : h.refs)
+      res.hooks.push_back(std::string(r.unit->name()));
+
+  bool new_globals = false;
+  for (const Unit *u : inc.units)
+    new_globals |= u->status == UnitStatus::New && u->global();
+  if (v.refusals.empty() && v.changed.empty() && inc.hooks.empty() && !new_globals) {
+    log.normal("no changed functions were found");
+    return kNoChange;
+  }
+  Object out;
+  if (v.refusals.empty())
+    out = build_output({&o, &orig, &patched, &v, &inc, &xen, &expectations, &log}, v.refusals);
+  res.refusals = v.refusals;
+  if (!v.refusals.empty()) {
+    for (const Refusal &r : v.refusals)
+      log.normal(r.reason);
+    log.normal(fmt::format("ERROR: {} unsupported change(s): unreconcilable difference",
+                           v.refusals.size()));
+    return kUnsupported;
+  }
+  elf::write_object(out, o.output, 0644);
+  return kWritten;
+}
+
+} // namespace
+
+Result create_diff_object(const Options &o, std::FILE *log_stream) {
+  Result res;
+  Log log(basename_of(o.original), log_stream, o.debug);
+  try {
+    res.status = run(o, res, log);
+  } catch (const FileError &e) {
+    res.status = kError;
+    res.error = e.what();
+  } catch (const std::exception &e) {
+    res.status = kError;
+    res.error = std::string("internal error: ") + e.what();
+  }
+  if (log_stream)
+    std::fflush(log_stream);
+  res.log = std::move(log.lines);
+  if (!o.json.empty()) {
+    std::string text = json_report(res, o);
+    try {
+      write_file_atomically(o.json, {reinterpret_cast<const uint8_t *>(text.data()), text.size()});
+    } catch (const FileError &e) {
+      if (res.status != kError) {
+        res.status = kError;
+        res.error = e.what();
+      }
+    }
+  }
+  return res;
+}
+
+} // namespace lp::diff

@@ -1,0 +1,70 @@
+// create-diff-object as a library call.
+//
+// The command-line tool, the tests and the benchmark all run the same engine
+// through create_diff_object(): it reads original.o, patched.o and xen-syms,
+// decides which functions changed, and (when there is something to patch and
+// nothing unsupported) writes the diff object. Every decision is reported in
+// the returned Result, in the same words the log uses, so callers can assert
+// on verdicts without parsing text.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace lp::diff {
+
+// Exit codes of the command; Result::status holds one of them.
+enum Status : int {
+  kWritten = 0,     // payload object written
+  kError = 1,       // bad input or internal error
+  kUnsupported = 2, // unsupported change (see Result::refusals)
+  kNoChange = 3,    // nothing to patch
+};
+
+struct Options {
+  std::string original;
+  std::string patched;
+  std::string xen_syms;
+  std::string output;
+  bool debug = false;        // -d: every decision and lookup in the log
+  bool resolve = false;      // -r: fill old_addr from xen-syms
+  bool explain = false;      // log the first differing instruction of each changed function
+  std::string json;          // write a JSON report here (empty: none)
+  std::string struct_sizes;  // key=value file with special-section entry sizes (empty: none)
+};
+
+struct Refusal {
+  std::string reason;   // one line, e.g. "data object counter changed"
+  std::string symbol;   // the function or object concerned, if any
+  std::string location; // "file.c:12" when debug info names it, else empty
+};
+
+// Where the special-section entry sizes came from, and the values used.
+struct StructSizes {
+  uint32_t alt_instr = 14;
+  uint32_t bug_frame = 8;
+  uint32_t exception_table_entry = 8;
+  uint32_t alt_call = 4;
+  std::string source; // "--struct-sizes FILE", "DWARF in xen-syms", "table for Xen 4.17"
+};
+
+struct Result {
+  Status status = kError;
+  std::vector<std::string> changed;   // Xen names of changed functions, output order
+  std::vector<std::string> added;     // new functions
+  std::vector<std::string> ignored;   // functions ignored by marker or as __LINE__ noise
+  std::vector<std::string> hooks;     // hook functions found
+  std::vector<Refusal> refusals;
+  std::vector<std::string> log;       // every log line, already prefixed "<obj>: "
+  std::string error;                  // for kError: the one-line error
+  StructSizes sizes;
+};
+
+// Runs the engine. Never throws for bad input: errors come back as kError
+// with Result::error set. If `log_stream` is not null, log lines are also
+// written there as they are produced (and flushed before an error).
+Result create_diff_object(const Options &options, std::FILE *log_stream = nullptr);
+
+} // namespace lp::diff

@@ -1,0 +1,40 @@
+// create-diff-object: the command-line face of the diff engine.
+//
+// Drop-in for livepatch-build-tools' tool of the same name:
+//   create-diff-object [-d] [-r] original.o patched.o xen-syms output.o
+// Exit 0 payload object written, 1 error, 2 unsupported change, 3 no change.
+// Log lines go to stdout as they are decided; the error line goes to stderr
+// after stdout is flushed.
+#include "diff/create_diff_object.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+int main(int argc, char **argv) {
+  lp::diff::Options o;
+  CLI::App app{"create-diff-object: compare an original and a patched Xen object and write an "
+               "object with the changed and new functions and their .livepatch.funcs entries.\n"
+               "Exit status: 0 written, 1 error, 2 unsupported change, 3 no change."};
+  app.add_flag("-d,--debug", o.debug, "Log every unit, its key and hash");
+  app.add_flag("-r,--resolve", o.resolve, "Fill old_addr from xen-syms");
+  app.add_option("--json", o.json, "Write a JSON report of the verdict to FILE");
+  app.add_flag("--explain", o.explain,
+               "Show the first differing instruction of each changed function");
+  app.add_option("--struct-sizes", o.struct_sizes,
+                 "key=value file with alt_instr, bug_frame, exception_table_entry, alt_call sizes");
+  app.add_option("original", o.original, "Original object")->required();
+  app.add_option("patched", o.patched, "Patched object")->required();
+  app.add_option("xen-syms", o.xen_syms, "The xen-syms the original objects were linked into")
+      ->required();
+  app.add_option("output", o.output, "Output object")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 1;
+  }
+  lp::diff::Result r = lp::diff::create_diff_object(o, stdout);
+  if (r.status == lp::diff::kError)
+    std::fprintf(stderr, "%s\n", r.error.c_str());
+  return r.status;
+}

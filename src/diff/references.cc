@@ -1,0 +1,261 @@
+// Units and what their relocations mean.
+//
+// A unit is a FUNC or OBJECT symbol with the byte range it owns. When the
+// symbol is the only one of its kind in its section and starts at offset 0,
+// it is *bundled*: the unit is the whole section (gcc's -ffunction-sections
+// and -fdata-sections make this the normal case). Otherwise (sections merged
+// by `ld -r`, .data.read_mostly, assembly) the unit is [value, value+size).
+//
+// Relocations are resolved once into Refs. gcc often relocates against a
+// section symbol (`.bss.counter - 4`, `.text.helper.constprop.0 - 4`); such a
+// reference is replaced by the unit that covers the target, so that two
+// objects can be compared by *names*. The target offset of a PC-relative
+// field in code is relative to the end of the instruction, not of the field
+// (`cmpl $1, x(%rip)` carries addend -8), so the containing instruction is
+// decoded when, and only when, the offset matters: for strings, constants
+// and sections holding several symbols. Xen's bug frames keep __LINE__ bits
+// in bits 24..30 of their addends, relative to the frame's start; those are
+// masked out when the field is one of a frame's.
+#include "diff/engine.h"
+
+#include "elf/error.h"
+
+#include <algorithm>
+#include <elf.h>
+#include <fmt/format.h>
+
+namespace lp::diff {
+
+namespace {
+
+bool is_pc_relative(uint32_t type) {
+  return type == R_X86_64_PC32 || type == R_X86_64_PLT32 || type == R_X86_64_PC64;
+}
+
+bool unit_candidate(const Symbol &s) {
+  if (!s.section || !s.section->is_alloc() || s.section->is_rela())
+    return false;
+  if (s.is_func())
+    return s.section->is_exec();
+  return s.is_object();
+}
+
+std::string file_of(const Symbol &s) {
+  if (!s.is_local() || !s.file)
+    return {};
+  return s.file->name;
+}
+
+} // namespace
+
+Unit *Analysis::unit_at(const Section *s, uint64_t offset) const {
+  if (!s || s->input_index >= units_in_section.size())
+    return nullptr;
+  const auto &v = units_in_section[s->input_index];
+  auto it = std::upper_bound(v.begin(), v.end(), offset,
+                             [](uint64_t o, const Unit *u) { return o < u->start; });
+  while (it != v.begin()) {
+    --it;
+    Unit *u = *it;
+    if (offset >= u->start && (offset < u->end || (u->start == u->end && offset == u->start)))
+      return u;
+    // a reference to the end of the last object in a section belongs to it
+    if (offset == u->end && u->end == s->size && u->end > u->start)
+      return u;
+    if (u->end <= offset)
+      break;
+  }
+  return nullptr;
+}
+
+const elf::InsnMap &Analysis::insns(const Section *s) {
+  auto &slot = insn_maps[s];
+  if (!slot)
+    slot = std::make_unique<elf::InsnMap>(*decoder, s->bytes());
+  return *slot;
+}
+
+void analyse_units(Analysis &a) {
+  const Object &o = a.obj;
+  uint32_t max_sym = 0, max_sec = 0;
+  for (const auto &s : o.symbols)
+    max_sym = std::max(max_sym, s->input_index);
+  for (const auto &s : o.sections)
+    max_sec = std::max(max_sec, s->input_index);
+  a.unit_of_symbol.assign(max_sym + 1, nullptr);
+  a.units_in_section.assign(max_sec + 1, {});
+  a.bundled.assign(max_sec + 1, nullptr);
+
+  for (const auto &s : o.symbols) {
+    if (s->is_file())
+      a.files.push_back(s->name);
+    if (!unit_candidate(*s))
+      continue;
+    auto u = std::make_unique<Unit>();
+    u->sym = s.get();
+    u->section = s->section;
+    u->function = s->is_func();
+    u->start = s->value;
+    u->end = s->value + s->size;
+    u->file = file_of(*s);
+    u->special_static = !u->function && s->is_local() && special_static_prefix(s->name).has_value();
+    a.unit_of_symbol[s->input_index] = u.get();
+    a.units_in_section[s->section->input_index].push_back(u.get());
+    a.units.push_back(std::move(u));
+  }
+  for (const auto &sec : o.sections) {
+    auto &v = a.units_in_section[sec->input_index];
+    std::stable_sort(v.begin(), v.end(),
+                     [](const Unit *x, const Unit *y) { return x->start < y->start; });
+    if (v.size() == 1 && v[0]->start == 0 && v[0]->end <= sec->size) {
+      v[0]->bundled = true;
+      v[0]->end = sec->size;
+      a.bundled[sec->input_index] = v[0];
+    }
+  }
+  // .cold parts travel with their parent function (same file scope).
+  std::unordered_map<std::string, Unit *> functions;
+  for (const auto &u : a.units)
+    if (u->function)
+      functions.emplace(u->file + "#" + std::string(u->name()), u.get());
+  for (const auto &u : a.units) {
+    if (!u->function)
+      continue;
+    auto parent = cold_parent_name(u->name());
+    if (!parent)
+      continue;
+    auto it = functions.find(u->file + "#" + std::string(*parent));
+    if (it == functions.end() && !u->file.empty())
+      it = functions.find("#" + std::string(*parent));
+    if (it == functions.end())
+      throw FileError(a.path, fmt::format("failed to find parent function for {}", u->name()));
+    u->parent = it->second;
+    it->second->children.push_back(u.get());
+  }
+  // Resolve every relocation of every unit, in offset order.
+  for (const auto &u : a.units) {
+    const Section *sec = u->section;
+    if (!sec->rela)
+      continue;
+    for (const Rela &r : sec->rela->relas)
+      if (r.offset >= u->start && (r.offset < u->end || (u->bundled && r.offset < sec->size)))
+        u->refs.push_back(resolve(a, *sec, r, 0, false));
+    std::stable_sort(u->refs.begin(), u->refs.end(), [](const Ref &x, const Ref &y) {
+      return x.rela->offset < y.rela->offset;
+    });
+  }
+}
+
+Ref resolve(Analysis &a, const Section &from, const Rela &r, uint64_t entry_start,
+            bool line_bits) {
+  Ref ref;
+  ref.rela = &r;
+  ref.from = &from;
+  ref.sym = r.sym;
+  if (r.sym->is_undefined() || !r.sym->section) {
+    ref.kind = RefKind::External;
+    ref.raw = r.addend;
+    return ref;
+  }
+  const Section *t = r.sym->section;
+  ref.target = t;
+  ref.raw = static_cast<int64_t>(r.sym->value) + r.addend;
+  // Bug-frame fields are relative to the frame's start and carry line bits.
+  int64_t at = ref.raw;
+  if (line_bits) {
+    int64_t field = static_cast<int64_t>(r.offset - entry_start);
+    at = static_cast<int64_t>(r.sym->value) + (r.addend & 0xffffff) - field;
+  }
+  ref.at = static_cast<uint64_t>(at);
+  if (Unit *named = a.unit_of(r.sym); named && !r.sym->is_section()) {
+    ref.kind = RefKind::Named;
+    ref.unit = named;
+    return ref;
+  }
+  if (Unit *b = a.bundled_unit(t); b && !(t->flags & SHF_MERGE)) {
+    ref.kind = RefKind::Named;
+    ref.unit = b;
+    return ref;
+  }
+  // The offset really meant: needed for strings, constants, shared sections.
+  if (!line_bits && from.is_exec() && is_pc_relative(r.type)) {
+    auto insn = a.insns(&from).containing(r.offset);
+    at += insn ? static_cast<int64_t>(insn->end - r.offset) : 4;
+  }
+  ref.at = static_cast<uint64_t>(at);
+  if (t->is_strings()) {
+    ref.kind = RefKind::String;
+  } else if (t->flags & SHF_MERGE) {
+    ref.kind = RefKind::Constant;
+  } else if (Unit *u = a.unit_at(t, ref.at)) {
+    ref.kind = RefKind::Named;
+    ref.unit = u;
+  } else {
+    ref.kind = RefKind::Anonymous;
+  }
+  return ref;
+}
+
+std::string read_string(const Section &s, uint64_t offset) {
+  if (offset >= s.data.size())
+    return {};
+  const char *p = reinterpret_cast<const char *>(s.data.data()) + offset;
+  size_t n = 0;
+  while (offset + n < s.data.size() && p[n])
+    ++n;
+  return std::string(p, n);
+}
+
+// Keys: globals by name; statics by file#name without gcc's numbering. Static
+// locals that still collide (count.1 in f, count.2 in g) are told apart by
+// the functions that use them; what still collides is numbered in order.
+void assign_keys(Analysis &a) {
+  std::unordered_map<std::string, std::vector<Unit *>> groups;
+  for (const auto &u : a.units) {
+    if (u->special_static)
+      continue;
+    if (u->global())
+      u->key = std::string(u->name());
+    else
+      u->key = u->file + "#" + strip_numbering(u->name());
+    groups[u->key].push_back(u.get());
+  }
+  // Which functions use each static local object.
+  std::unordered_map<const Unit *, std::vector<std::string>> users;
+  for (const auto &u : a.units) {
+    if (!u->function)
+      continue;
+    for (const Ref &r : u->refs)
+      if (r.unit && !r.unit->function && !r.unit->global())
+        users[r.unit].push_back(u->file + "#" + strip_numbering(u->name()));
+  }
+  std::vector<std::string> order;
+  for (auto &[key, v] : groups)
+    if (v.size() > 1)
+      order.push_back(key);
+  std::sort(order.begin(), order.end());
+  for (const auto &key : order) {
+    auto &v = groups[key];
+    for (Unit *u : v) {
+      if (u->function || u->global())
+        continue;
+      auto &us = users[u];
+      std::sort(us.begin(), us.end());
+      us.erase(std::unique(us.begin(), us.end()), us.end());
+      for (const auto &name : us)
+        u->key += "@" + name;
+    }
+  }
+  a.by_key.clear();
+  for (const auto &u : a.units) {
+    if (u->key.empty())
+      continue;
+    std::string key = u->key;
+    for (int n = 2; a.by_key.count(key); ++n)
+      key = fmt::format("{}~{}", u->key, n);
+    u->key = key;
+    a.by_key.emplace(key, u.get());
+  }
+}
+
+} // namespace lp::diff

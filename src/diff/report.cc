@@ -1,0 +1,134 @@
+// Reports beyond upstream's log: the JSON verdict and the explain mode.
+//
+// --json writes what a CI system wants to keep: the changed, new and ignored
+// functions, hooks, every refusal with its reason (and source location when
+// the patched object has debug info), and the special-section sizes with
+// where they came from. Keys are written in a fixed order.
+//
+// --explain answers "why is this function in my payload?": for each changed
+// function it finds the first instruction whose masked bytes or relocation
+// meaning differ between original and patched, and prints both disassembled.
+#include "diff/engine.h"
+
+#include <fmt/format.h>
+
+namespace lp::diff {
+
+namespace {
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20)
+        out += fmt::format("\\u{:04x}", c);
+      else
+        out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string list(const std::vector<std::string> &v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    out += (i ? ", " : "") + quote(v[i]);
+  return out + "]";
+}
+
+const char *status_name(Status s) {
+  switch (s) {
+  case kWritten: return "written";
+  case kError: return "error";
+  case kUnsupported: return "unsupported";
+  case kNoChange: return "no-change";
+  }
+  return "error";
+}
+
+// The refs of `u` whose field lies in [start, end).
+std::vector<const Ref *> refs_between(const Unit &u, uint64_t start, uint64_t end) {
+  std::vector<const Ref *> out;
+  for (const Ref &r : u.refs)
+    if (r.rela->offset >= start && r.rela->offset < end)
+      out.push_back(&r);
+  return out;
+}
+
+std::string explain_one(Analysis &orig, Analysis &patched, const Unit &o, const Unit &p) {
+  const auto &om = orig.insns(o.section);
+  const auto &pm = patched.insns(p.section);
+  auto code_o = o.section->bytes().subspan(o.start, o.size());
+  auto code_p = p.section->bytes().subspan(p.start, p.size());
+  for (uint64_t off = 0; off < p.size() || off < o.size();) {
+    auto pi = pm.containing(p.start + off);
+    auto oi = om.containing(o.start + off);
+    if (!pi || !oi)
+      break;
+    uint64_t pe = pi->end - p.start, oe = oi->end - o.start;
+    bool differ = pe != oe;
+    auto ro = refs_between(o, o.start + off, o.start + oe);
+    auto rp = refs_between(p, p.start + off, p.start + pe);
+    differ = differ || ro.size() != rp.size();
+    for (size_t i = 0; !differ && i < ro.size(); ++i)
+      differ = ro[i]->rela->offset - o.start != rp[i]->rela->offset - p.start ||
+               ref_meaning(orig, *ro[i]) != ref_meaning(patched, *rp[i]);
+    if (!differ)
+      for (uint64_t k = off; k < pe; ++k) {
+        bool relocated = false;
+        for (const Ref *r : rp)
+          relocated |= k >= r->rela->offset - p.start && k < r->rela->offset - p.start + 4;
+        if (!relocated && code_o[k] != code_p[k])
+          differ = true;
+      }
+    if (differ)
+      return fmt::format("explain: {}: first difference at +{:#x}: '{}' -> '{}'", p.name(), off,
+                         patched.decoder->disassemble_at(code_o, off),
+                         patched.decoder->disassemble_at(code_p, off));
+    off = pe;
+  }
+  if (o.size() != p.size())
+    return fmt::format("explain: {}: size {} -> {}", p.name(), o.size(), p.size());
+  return fmt::format("explain: {}: instructions equal; .cold parts or special-section entries "
+                     "(alternatives, exception fixups, bug-frame strings) differ",
+                     p.name());
+}
+
+} // namespace
+
+void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &log) {
+  for (const Unit *u : v.changed)
+    log.normal(explain_one(orig, patched, *u->twin, *u));
+}
+
+std::string json_report(const Result &r, const Options &o) {
+  std::string out = "{\n";
+  out += fmt::format("  \"original\": {},\n  \"patched\": {},\n  \"xen_syms\": {},\n",
+                     quote(o.original), quote(o.patched), quote(o.xen_syms));
+  out += fmt::format("  \"status\": {},\n  \"exit_code\": {},\n", quote(status_name(r.status)),
+                     static_cast<int>(r.status));
+  out += fmt::format("  \"changed_functions\": {},\n", list(r.changed));
+  out += fmt::format("  \"new_functions\": {},\n", list(r.added));
+  out += fmt::format("  \"ignored_functions\": {},\n", list(r.ignored));
+  out += fmt::format("  \"hooks\": {},\n", list(r.hooks));
+  out += "  \"refusals\": [";
+  for (size_t i = 0; i < r.refusals.size(); ++i) {
+    const Refusal &x = r.refusals[i];
+    out += fmt::format("{}\n    {{\"reason\": {}, \"symbol\": {}, \"location\": {}}}", i ? "," : "",
+                       quote(x.reason), quote(x.symbol), quote(x.location));
+  }
+  out += r.refusals.empty() ? "],\n" : "\n  ],\n";
+  out += fmt::format("  \"struct_sizes\": {{\"alt_instr\": {}, \"bug_frame\": {}, "
+                     "\"exception_table_entry\": {}, \"alt_call\": {}, \"source\": {}}},\n",
+                     r.sizes.alt_instr, r.sizes.bug_frame, r.sizes.exception_table_entry,
+                     r.sizes.alt_call, quote(r.sizes.source));
+  out += fmt::format("  \"error\": {}\n}}\n", quote(r.error));
+  return out;
+}
+
+} // namespace lp::diff

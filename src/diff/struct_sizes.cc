@@ -1,0 +1,111 @@
+// Entry sizes of Xen's special sections, and where they came from.
+//
+// A wrong size splits .altinstructions or .bug_frames.N into garbage, so the
+// source of each size is explicit and logged, in this order:
+//
+//   1. --struct-sizes FILE: key=value lines (alt_instr, bug_frame,
+//      exception_table_entry, alt_call); livepatch-build writes this file
+//      into its output folder so a later `-k build` run uses the same sizes;
+//   2. DWARF in xen-syms (struct alt_instr, bug_frame, exception_table_entry,
+//      alt_call), when Xen was built with debug info;
+//   3. a table per Xen version, the version told by xen-syms itself: Xen 4.21
+//      added .alt_call_sites; anything older gets the Xen 4.17 x86 sizes.
+//
+// Never environment variables: upstream's silent fallback when they were not
+// exported (-k build) produced "group size mismatch" or corrupt payloads.
+#include "diff/engine.h"
+
+#include "elf/atomic_file.h"
+#include "elf/dwarf.h"
+#include "elf/error.h"
+#include "elf/image.h"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <sstream>
+
+namespace lp::diff {
+
+namespace {
+
+struct Field {
+  std::string_view key;
+  uint32_t StructSizes::*member;
+};
+
+constexpr Field kFields[] = {
+    {"alt_instr", &StructSizes::alt_instr},
+    {"bug_frame", &StructSizes::bug_frame},
+    {"exception_table_entry", &StructSizes::exception_table_entry},
+    {"alt_call", &StructSizes::alt_call},
+};
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+StructSizes from_file(const std::string &path, StructSizes sizes) {
+  std::istringstream in(read_file(path));
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    line = trim(line.substr(0, line.find('#')));
+    if (line.empty())
+      continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos)
+      throw FileError(path, fmt::format("line {}: expected key=value", n));
+    std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    uint32_t v = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || p != value.data() + value.size() || v == 0 || v > 64)
+      throw FileError(path, fmt::format("line {}: size of {} must be 1..64, got '{}'", n, key, value));
+    const Field *f = nullptr;
+    for (const Field &x : kFields)
+      if (x.key == key)
+        f = &x;
+    if (!f)
+      throw FileError(path, fmt::format("line {}: unknown structure '{}'", n, key));
+    sizes.*(f->member) = v;
+  }
+  sizes.source = "--struct-sizes " + path;
+  return sizes;
+}
+
+bool is_xen_421(const elf::LinkedImage &xen) {
+  return xen.object().section_named(".alt_call_sites") || xen.global("__alt_call_sites_start") ||
+         !xen.object().symbols_named("__alt_call_sites_start").empty();
+}
+
+} // namespace
+
+StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen, Log &log) {
+  StructSizes sizes; // Xen 4.17 x86
+  sizes.source = "table for Xen 4.17";
+  if (is_xen_421(xen))
+    sizes.source = "table for Xen 4.21";
+  if (!o.struct_sizes.empty()) {
+    sizes = from_file(o.struct_sizes, sizes);
+  } else {
+    bool any = false;
+    for (const Field &f : kFields) {
+      auto v = elf::dwarf_struct_byte_size(xen.path(), f.key);
+      if (v && *v > 0 && *v <= 64) {
+        sizes.*(f.member) = static_cast<uint32_t>(*v);
+        any = true;
+      }
+    }
+    if (any)
+      sizes.source = "DWARF in xen-syms";
+  }
+  log.normal(fmt::format("struct sizes from {}: alt_instr={} bug_frame={} exception_table_entry={} "
+                        "alt_call={}",
+                        sizes.source, sizes.alt_instr, sizes.bug_frame,
+                        sizes.exception_table_entry, sizes.alt_call));
+  return sizes;
+}
+
+} // namespace lp::diff
