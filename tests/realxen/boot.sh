@@ -9,17 +9,23 @@
 # The initramfs holds busybox, Debian's xen-livepatch with the libraries ldd
 # names, the three Xen driver modules of Debian's kernel, the probe program
 # (compiled here, static, against Xen's public headers), the payloads and the
-# scenario. dom0-init.sh runs the scenario and reboots; -no-reboot turns that
+# scenario. The dom0 kernel logs only errors (loglevel=4), so that its messages
+# do not interleave with the scenario's output. dom0-init.sh runs the scenario and reboots; -no-reboot turns that
 # into QEMU exiting. Judging the transcript is check-transcript.sh's job.
 #
 # Usage: boot.sh --xen-syms FILE --payloads DIR --scenario FILE --out DIR
 #                [--source XEN_TREE]
-# Env:   LP_CACHE_DIR (fetch.sh's cache), LP_QEMU_TIMEOUT (seconds, default 900)
+# Env:   LP_CACHE_DIR (fetch.sh's cache), LP_QEMU_TIMEOUT (seconds, default 900),
+#        LP_QEMU_SMP (virtual CPUs, default 1)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${LP_CACHE_DIR:-$HOME/.cache/xen-livepatch-tools}/realxen
 QEMU_TIMEOUT=${LP_QEMU_TIMEOUT:-900}
+# One virtual CPU by default: xen-livepatch gives Xen's rendezvous a fixed 30 ms
+# to quiesce every CPU, and on a loaded 2-core machine a second TCG vCPU thread
+# regularly misses it ("Timed out on semaphore in IRQ quiesce phase", -EBUSY).
+QEMU_SMP=${LP_QEMU_SMP:-1}
 
 log() { printf 'realxen-boot: %s\n' "$*" >&2; }
 die() { printf 'realxen-boot: error: %s\n' "$*" >&2; exit 1; }
@@ -54,7 +60,7 @@ make_xen_image() {
   [[ -n $rwdata_end ]] || die "$xen_syms has no __2M_rwdata_end symbol"
   "$mkelf32" --notes "$xen_syms" "$out/xen" 0x200000 "$rwdata_end" >/dev/null \
     || die "mkelf32 failed on $xen_syms"
-  od -t x4 -N 8192 "$out/xen" | grep -q 1badb002 || die "$out/xen has no Multiboot1 header"
+  od -t x4 -N 8192 "$out/xen" | grep 1badb002 >/dev/null || die "$out/xen has no Multiboot1 header"
 }
 
 build_probe() {
@@ -79,7 +85,7 @@ build_initramfs() {
   rm -rf "$root"
   mkdir -p "$root"/{bin,dev,proc,sys,lib/modules/xen,lp}
   cp /bin/busybox "$root/bin/busybox"
-  file -L /bin/busybox | grep -q 'statically linked' || die "/bin/busybox is not static (install busybox-static)"
+  ! readelf -l /bin/busybox | grep INTERP >/dev/null || die "/bin/busybox is not static (install busybox-static)"
   copy_program "$root" "$CACHE/dom0-root/usr/lib/xen-4.17/bin/xen-livepatch" /usr/lib/xen-4.17/bin/xen-livepatch
   kernel=$(<"$CACHE/dom0-root/.realxen-kernel")
   modules=$CACHE/dom0-root/lib/modules/${kernel#linux-image-}/kernel/drivers/xen
@@ -113,10 +119,10 @@ run_qemu() {
       *'@@@ SCENARIO DONE'*) log "scenario done after $(elapsed "$start") s" ;;
     esac
   done < <(timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 \
-    -m 2048 -smp 2 -nographic -monitor none -serial stdio -no-reboot \
+    -m 2048 -smp "$QEMU_SMP" -nographic -monitor none -serial stdio -no-reboot \
     -kernel "$out/xen" \
     -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=768M dom0_max_vcpus=1" \
-    -initrd "$vmlinuz console=hvc0 earlyprintk=xen,$out/initrd.gz" </dev/null 2>&1; echo "@@@ QEMU EXIT $?")
+    -initrd "$vmlinuz console=hvc0 earlyprintk=xen loglevel=4,$out/initrd.gz" </dev/null 2>&1; echo "@@@ QEMU EXIT $?")
   log "QEMU finished after $(elapsed "$start") s: $(tail -n1 "$out/transcript.txt")"
 }
 

@@ -40,7 +40,7 @@ readonly APT_NET_OPTS
 
 # Adds a deb-src twin of Debian's deb entries unless apt already knows Xen's source.
 ensure_deb_src() {
-  if apt-cache showsrc xen 2>/dev/null | grep -q "^Version: $XEN_VERSION"; then
+  if apt-cache showsrc xen 2>/dev/null | grep "^Version: $XEN_VERSION" >/dev/null; then
     return
   fi
   local list=/etc/apt/sources.list.d/realxen-deb-src.sources
@@ -58,7 +58,7 @@ EOF
   log "apt-get update"
   as_root timeout "$DOWNLOAD_TIMEOUT" apt-get "${APT_NET_OPTS[@]}" update -qq \
     || die "apt-get update failed (is deb.debian.org reachable?)"
-  apt-cache showsrc xen 2>/dev/null | grep -q "^Version: $XEN_VERSION" \
+  apt-cache showsrc xen 2>/dev/null | grep "^Version: $XEN_VERSION" >/dev/null \
     || die "apt does not list the source package xen=$XEN_VERSION after adding $list"
 }
 

@@ -45,6 +45,8 @@ main() {
   rm -rf "$work"
   mkdir -p "$work/payloads"
   cp "$tree"/xen/test/livepatch/*.livepatch "$work/payloads/"
+  "$here/wrong-xen-depends.sh" "$work/payloads/xen_hello_world.livepatch" \
+    "$work/payloads/hello-wrong-xen.livepatch"
   sed "s/@XEN_BUILD_ID@/$(build_id_of "$tree/xen/xen-syms")/" \
     "$here/scenarios/xen-selftest.txt" >"$work/scenario.txt"
   "$here/boot.sh" --xen-syms "$tree/xen/xen-syms" --payloads "$work/payloads" \

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The real-Xen test tier, from nothing: proves that payloads built by this
+# project's livepatch-build load, apply, change behaviour, revert and unload on
+# real Xen 4.17 under QEMU, driven by Debian's own xen-livepatch.
+#
+#  1. fetch.sh: Debian's Xen 4.17.5 source, xen-utils-4.17 and a dom0 kernel
+#     (cached between runs);
+#  2. livepatch-build on every patch in patches/: the first run does the one
+#     full original build (-k diff, then -k build once its xen-syms' build-id
+#     is known); the others reuse livepatch-build's original-build cache, and
+#     the script fails if their xen-syms is not that same build. lp-05 is built
+#     with --depends on lp-01's payload (stacking). A copy of lp-01's payload
+#     whose .livepatch.xen_depends names another build is made for the refusal
+#     check;
+#  3. boot.sh: one QEMU boot of that exact xen-syms, scenarios/livepatch-build.txt
+#     run by the dom0;
+#  4. check-transcript.sh: every step's exit status and output.
+# It prints the measured time of each phase and the total.
+#
+# Usage: tests/realxen/run.sh [--work DIR] [--livepatch-build PATH]
+# Env:   LP_CACHE_DIR (cache root), LP_JOBS (parallel jobs, default nproc),
+#        LIVEPATCH_BUILD (livepatch-build to use)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+CACHE=${LP_CACHE_DIR:-$HOME/.cache/xen-livepatch-tools}/realxen
+JOBS=${LP_JOBS:-$(nproc)}
+readonly STACK_BASE=lp-01-sysctl-domlist-reserved
+readonly STACKED=lp-05-sysctl-domlist-erange
+readonly PLACEHOLDER_ID=0000000000000000000000000000000000000000
+
+log() { printf 'realxen: %s\n' "$*" >&2; }
+die() { printf 'realxen: error: %s\n' "$*" >&2; exit 1; }
+
+timings=()
+phase_start=
+begin_phase() { phase_start=$EPOCHREALTIME; log "$1"; }
+end_phase() { # <label>
+  local t
+  t=$(awk -v a="$phase_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+  timings+=("$(printf '%-44s %8s s' "$1" "$t")")
+}
+
+parse_args() {
+  work=$CACHE/run
+  lpb=${LIVEPATCH_BUILD:-}
+  while (($#)); do
+    case $1 in
+      --work) work=$2; shift 2 ;;
+      --livepatch-build) lpb=$2; shift 2 ;;
+      -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown option $1 (try --help)" ;;
+    esac
+  done
+}
+
+find_livepatch_build() {
+  local c
+  if [[ -z $lpb ]]; then
+    for c in "$repo/build/src/payload/livepatch-build" "$repo/build/bin/livepatch-build" \
+      "$repo/build/livepatch-build" "$(command -v livepatch-build || true)"; do
+      [[ -n $c && -x $c ]] && { lpb=$c; break; }
+    done
+  fi
+  [[ -n $lpb && -x $lpb ]] || die "livepatch-build not found: build the project (scripts/build.sh build) or pass --livepatch-build PATH"
+  lpb=$(cd "$(dirname "$lpb")" && pwd)/$(basename "$lpb")
+  log "using $lpb"
+}
+
+build_id_of_file() { readelf -Wn "$1" | sed -n 's/.*Build ID: //p' | head -n1; }
+
+# The source tree livepatch-build gets: a copy, so that a tool bug cannot
+# damage the cached pristine tree; compared with it after all builds.
+prepare_source() {
+  rm -rf "$work"
+  mkdir -p "$work/out" "$work/payloads"
+  cp -a "$CACHE/xen-4.17.5" "$work/xen-src"
+  cp -a "$CACHE/xen-4.17.5" "$work/config-tree"
+  make -C "$work/config-tree/xen" defconfig >"$work/defconfig.log" 2>&1 \
+    || die "make defconfig failed, see $work/defconfig.log"
+  grep -q '^CONFIG_LIVEPATCH=y' "$work/config-tree/xen/.config" \
+    || die "Xen's defconfig does not enable CONFIG_LIVEPATCH"
+  cp "$work/config-tree/xen/.config" "$work/xen.config"
+  rm -rf "$work/config-tree"
+}
+
+lpb_run() { # <name> <args...>: runs livepatch-build, log in out/<name>.log
+  local name=$1
+  shift
+  if ! (cd "$work" && "$lpb" -s "$work/xen-src" -c "$work/xen.config" -j "$JOBS" "$@") \
+    >>"$work/out/$name.log" 2>&1; then
+    tail -n 20 "$work/out/$name.log" >&2
+    die "livepatch-build failed for $name (exit status above), full log: $work/out/$name.log"
+  fi
+}
+
+payload_of() { # <name>: the payload livepatch-build left in out/<name>
+  local f=$work/out/$1/$1.livepatch
+  [[ -f $f ]] || die "livepatch-build reported success but $f does not exist"
+  cp "$f" "$work/payloads/"
+  echo "$f"
+}
+
+# The first patch: the full original build, whose xen-syms is what boots.
+build_original_and_first() {
+  local name=$STACK_BASE
+  begin_phase "livepatch-build $name: original build (-k diff) then payload (-k build)"
+  lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k diff \
+    --depends "$PLACEHOLDER_ID" --xen-depends "$PLACEHOLDER_ID"
+  xen_syms=$work/out/$name/xen-syms
+  [[ -f $xen_syms ]] || die "livepatch-build -k diff left no xen-syms in $work/out/$name"
+  xen_id=$(build_id_of_file "$xen_syms")
+  [[ -n $xen_id ]] || die "$xen_syms has no build-id note"
+  log "original xen-syms build-id $xen_id"
+  lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k build \
+    --depends "$xen_id" --xen-depends "$xen_id"
+  payload_of "$name" >/dev/null
+  end_phase "livepatch-build $name (full build + payload)"
+}
+
+build_payload() { # <name> <depends>
+  local name=$1 depends=$2 id
+  begin_phase "livepatch-build $name"
+  lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" \
+    --depends "$depends" --xen-depends "$xen_id"
+  payload_of "$name" >/dev/null
+  if [[ -f $work/out/$name/xen-syms ]]; then
+    id=$(build_id_of_file "$work/out/$name/xen-syms")
+    [[ $id == "$xen_id" ]] || die "livepatch-build's original build for $name has build-id $id, not $xen_id: the original-build cache was not reused"
+  fi
+  end_phase "livepatch-build $name"
+}
+
+build_payloads() {
+  local p name
+  build_original_and_first
+  for p in "$here"/patches/*.patch; do
+    name=$(basename "$p" .patch)
+    case $name in
+      "$STACK_BASE" | "$STACKED") ;;
+      *) build_payload "$name" "$xen_id" ;;
+    esac
+  done
+  build_payload "$STACKED" "$(build_id_of_file "$work/payloads/$STACK_BASE.livepatch")"
+  make_wrong_xen_payload
+  diff -rq "$CACHE/xen-4.17.5" "$work/xen-src" >"$work/source-diff.txt" 2>&1 \
+    || die "livepatch-build modified the source tree it was given: $(head -n3 "$work/source-diff.txt")"
+}
+
+# A payload for a hypervisor build other than the running one.
+make_wrong_xen_payload() {
+  "$here/wrong-xen-depends.sh" "$work/payloads/$STACK_BASE.livepatch" \
+    "$work/payloads/lp-01-wrong-xen.livepatch"
+}
+
+boot_and_check() {
+  sed "s/@XEN_BUILD_ID@/$xen_id/" "$here/scenarios/livepatch-build.txt" >"$work/scenario.txt"
+  begin_phase "QEMU boot and scenario"
+  "$here/boot.sh" --xen-syms "$xen_syms" --payloads "$work/payloads" \
+    --scenario "$work/scenario.txt" --out "$work/boot" >/dev/null
+  end_phase "QEMU boot + scenario (one boot)"
+  "$here/check-transcript.sh" "$work/scenario.txt" "$work/boot/transcript.txt"
+}
+
+main() {
+  local t0=$EPOCHREALTIME rc=0
+  parse_args "$@"
+  find_livepatch_build
+  begin_phase "fetching Debian's Xen source and dom0 packages"
+  "$here/fetch.sh" >/dev/null
+  end_phase "fetch (download + unpack, 0 when cached)"
+  prepare_source
+  build_payloads
+  boot_and_check || rc=$?
+  phase_start=$t0
+  end_phase "total"
+  printf '%s\n' "${timings[@]}" | tee "$work/times.txt"
+  ((rc == 0)) && log "PASS (transcript: $work/boot/transcript.txt)" \
+    || log "FAIL (transcript: $work/boot/transcript.txt)"
+  return "$rc"
+}
+
+main "$@"
