@@ -189,7 +189,7 @@ size_t verify_note_signature(std::span<const uint8_t> file, const std::string &n
                              loc.descriptor_size, kMaxNoteDescriptor));
   int modulus = EVP_PKEY_get_size(key);
   if (!is_rsa(key))
-    throw FileError(key_text, "not an RSA key (the note signature is RSA PKCS#1 v1.5)");
+    refuse(name, "the note signature is RSA, but the verification key is " + key_text);
   if (static_cast<int>(loc.descriptor_size) != modulus)
     refuse(name, fmt::format("signature is {} bytes but the key's modulus is {} bytes",
                              loc.descriptor_size, modulus));

@@ -10,7 +10,6 @@
 #include "sign/appended_signature.h"
 #include "sign/key_source.h"
 #include "sign/note_signature.h"
-#include "sign/raw_sections.h"
 
 #include <fmt/format.h>
 
@@ -27,11 +26,19 @@ struct Present {
   std::span<const uint8_t> content; // the file without an appended trailer
 };
 
+// Throws unless the content is ELF64 - except under an appended signature,
+// which covers bytes, not ELF structure: there a damaged ELF is left for the
+// CMS check to refuse.
 Present signatures_present(std::span<const uint8_t> file, const std::string &name) {
   Present p;
   p.appended = has_appended_magic(file);
   p.content = p.appended ? split_appended_signature(file, name).content : file;
-  p.note = looks_like_elf64(p.content) && has_note_section(p.content, name);
+  try {
+    p.note = has_note_section(p.content, name);
+  } catch (const FileError &) {
+    if (!p.appended)
+      throw;
+  }
   return p;
 }
 
@@ -86,6 +93,21 @@ void check_verify_options(const VerifyOptions &opt, const std::string &name) {
     throw FileError(name, "give exactly one of --cert and --pubkey to verify with");
 }
 
+// Runs `check`, reporting a malformed payload (its ELF structure, as seen
+// while looking for the signature) as a verification failure rather than as
+// an unusable input: a tampered payload is what verification is for.
+template <typename F> auto as_verification(const std::string &name, F check) {
+  try {
+    return check();
+  } catch (const VerificationError &) {
+    throw;
+  } catch (const FileError &e) {
+    if (e.file() != name)
+      throw;
+    throw VerificationError(e.file(), e.problem());
+  }
+}
+
 VerifyResult verify_note(std::span<const uint8_t> file, const std::string &name,
                          const VerifyOptions &opt) {
   PkeyPtr key;
@@ -100,7 +122,8 @@ VerifyResult verify_note(std::span<const uint8_t> file, const std::string &name,
   }
   VerifyResult r;
   r.format = Format::note;
-  r.signature_size = verify_note_signature(file, name, key.get(), text);
+  r.signature_size =
+      as_verification(name, [&] { return verify_note_signature(file, name, key.get(), text); });
   r.key = text;
   return r;
 }
@@ -142,7 +165,7 @@ void sign_file(const std::string &in, const std::string &out, const SignOptions 
 VerifyResult verify_payload(std::span<const uint8_t> payload, const std::string &name,
                             const VerifyOptions &options) {
   check_verify_options(options, name);
-  Present p = signatures_present(payload, name);
+  Present p = as_verification(name, [&] { return signatures_present(payload, name); });
   if (!p.note && !p.appended)
     throw VerificationError(name, "not signed: no .note.Xen.signature section and no appended "
                                   "module signature");
@@ -154,7 +177,7 @@ VerifyResult verify_payload(std::span<const uint8_t> payload, const std::string 
 
 std::vector<SignatureInfo> show_payload(std::span<const uint8_t> payload,
                                         const std::string &name) {
-  Present p = signatures_present(payload, name);
+  Present p = as_verification(name, [&] { return signatures_present(payload, name); });
   std::vector<SignatureInfo> out;
   if (p.note)
     out.push_back(describe_note_signature(p.content, name));
