@@ -19,7 +19,8 @@
 #
 # Usage: tests/realxen/run.sh [--work DIR] [--livepatch-build PATH]
 # Env:   LP_CACHE_DIR (cache root), LP_JOBS (parallel jobs, default nproc),
-#        LIVEPATCH_BUILD (livepatch-build to use)
+#        LIVEPATCH_BUILD (livepatch-build to use), LP_BUILD_TIMEOUT (seconds
+#        per livepatch-build run, default 1800)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,7 @@ JOBS=${LP_JOBS:-$(nproc)}
 readonly STACK_BASE=lp-01-sysctl-domlist-reserved
 readonly STACKED=lp-05-sysctl-domlist-erange
 readonly PLACEHOLDER_ID=0000000000000000000000000000000000000000
+BUILD_TIMEOUT=${LP_BUILD_TIMEOUT:-1800}
 
 log() { printf 'realxen: %s\n' "$*" >&2; }
 die() { printf 'realxen: error: %s\n' "$*" >&2; exit 1; }
@@ -85,13 +87,24 @@ prepare_source() {
   rm -rf "$work/config-tree"
 }
 
+# livepatch-build's original-build cache goes into this tier's cache folder
+# when the tool has --cache-dir; otherwise the tool's default is used.
+cache_args=()
+choose_cache_dir() {
+  if "$lpb" --help 2>&1 | grep -- --cache-dir >/dev/null; then
+    cache_args=(--cache-dir "$CACHE/livepatch-build-cache")
+  fi
+}
+
 lpb_run() { # <name> <args...>: runs livepatch-build, log in out/<name>.log
-  local name=$1
+  local name=$1 status=0
   shift
-  if ! (cd "$work" && "$lpb" -s "$work/xen-src" -c "$work/xen.config" -j "$JOBS" "$@") \
-    >>"$work/out/$name.log" 2>&1; then
+  (cd "$work" && timeout "$BUILD_TIMEOUT" "$lpb" -s "$work/xen-src" -c "$work/xen.config" \
+    -j "$JOBS" "${cache_args[@]}" "$@") >>"$work/out/$name.log" 2>&1 || status=$?
+  if ((status != 0)); then
     tail -n 20 "$work/out/$name.log" >&2
-    die "livepatch-build failed for $name (exit status above), full log: $work/out/$name.log"
+    ((status == 124)) && die "livepatch-build for $name did not finish within $BUILD_TIMEOUT s"
+    die "livepatch-build failed for $name with exit status $status, full log: $work/out/$name.log"
   fi
 }
 
@@ -167,6 +180,7 @@ main() {
   local t0=$EPOCHREALTIME rc=0
   parse_args "$@"
   find_livepatch_build
+  choose_cache_dir
   begin_phase "fetching Debian's Xen source and dom0 packages"
   "$here/fetch.sh" >/dev/null
   end_phase "fetch (download + unpack, 0 when cached)"
