@@ -72,7 +72,8 @@ private:
   void check_header();
   void load_section_headers();
   void check_sections();
-  std::string_view string_at(uint32_t strtab, uint64_t offset, const std::string &what) const;
+  // `kind` and `index` name the referring element in an error message.
+  std::string_view string_at(uint32_t strtab, uint64_t offset, const char *kind, size_t index) const;
   std::string_view section_name(uint32_t index) const { return names_[index]; }
   bool is_modelled(uint32_t index) const { return index != symtab_ && index != strtab_ && index != shstrndx_; }
 
@@ -100,8 +101,6 @@ private:
   std::vector<Section *> secs_;
   std::vector<Symbol *> syms_;
 };
-
-size_t file_size(const std::string &b) { return b.size(); }
 
 void Reader::check_ident() const {
   const auto *id = reinterpret_cast<const unsigned char *>(buf_.data());
@@ -137,7 +136,7 @@ void Reader::check_header() {
     return;
   if (eh_.e_shentsize != kShdrSize)
     fail(fmt::format("e_shentsize is {}, expected {}", eh_.e_shentsize, kShdrSize));
-  if (!fits(eh_.e_shoff, uint64_t(eh_.e_shnum) * kShdrSize, file_size(buf_)))
+  if (!fits(eh_.e_shoff, uint64_t(eh_.e_shnum) * kShdrSize, buf_.size()))
     fail("e_shoff or e_shnum corrupted");
   if (eh_.e_shstrndx == SHN_UNDEF || eh_.e_shstrndx >= eh_.e_shnum)
     fail(fmt::format("e_shstrndx {} is out of range ({} sections)", eh_.e_shstrndx, eh_.e_shnum));
@@ -151,20 +150,21 @@ void Reader::load_section_headers() {
 }
 
 // A NUL-terminated string at `offset` inside section `strtab`, checked.
-std::string_view Reader::string_at(uint32_t strtab, uint64_t offset, const std::string &what) const {
+std::string_view Reader::string_at(uint32_t strtab, uint64_t offset, const char *kind,
+                                   size_t index) const {
   const Elf64_Shdr &s = sh_[strtab];
   if (offset >= s.sh_size)
-    fail(fmt::format("{} has name offset {}, past the end of its string table ({} bytes)", what,
-                     offset, s.sh_size));
+    fail(fmt::format("{} {} has name offset {}, past the end of its string table ({} bytes)", kind,
+                     index, offset, s.sh_size));
   const char *start = buf_.data() + s.sh_offset + offset;
   const void *nul = std::memchr(start, 0, s.sh_size - offset);
   if (!nul)
-    fail(fmt::format("{} has a name that runs past the end of its string table", what));
+    fail(fmt::format("{} {} has a name that runs past the end of its string table", kind, index));
   return {start, static_cast<size_t>(static_cast<const char *>(nul) - start)};
 }
 
 void Reader::check_sections() {
-  const uint64_t total = file_size(buf_);
+  const uint64_t total = buf_.size();
   const uint32_t n = static_cast<uint32_t>(sh_.size());
   if (n == 0)
     return;
@@ -175,7 +175,7 @@ void Reader::check_sections() {
     fail("section header string table runs past the end of the file");
   names_.resize(n);
   for (uint32_t i = 1; i < n; ++i)
-    names_[i] = string_at(shstrndx_, sh_[i].sh_name, fmt::format("section {}", i));
+    names_[i] = string_at(shstrndx_, sh_[i].sh_name, "section", i);
   for (uint32_t i = 1; i < n; ++i) {
     const Elf64_Shdr &s = sh_[i];
     const std::string_view nm = names_[i];
@@ -306,7 +306,7 @@ void Reader::read_symbols() {
     if (!gelf_getsym(d, static_cast<int>(i), &es))
       fail(fmt::format("libelf cannot read symbol {}: {}", i, elf_errmsg(-1)));
     auto sym = std::make_unique<Symbol>();
-    sym->name = string_at(strtab_, es.st_name, fmt::format("symbol {}", i));
+    sym->name = string_at(strtab_, es.st_name, "symbol", i);
     sym->bind = GELF_ST_BIND(es.st_info);
     sym->type = GELF_ST_TYPE(es.st_info);
     sym->other = es.st_other;

@@ -32,13 +32,15 @@ uint64_t align_up(uint64_t v, uint64_t align) {
 }
 
 // A string table that starts and ends with NUL and stores each string once.
+// Keys are views of the model's own strings (or literals), which outlive the
+// writer, so adding a string allocates nothing but table space.
 class StringTable {
 public:
   StringTable() { data_.push_back('\0'); }
   uint32_t add(std::string_view s) {
     if (s.empty())
       return 0;
-    auto [it, inserted] = offsets_.try_emplace(std::string(s), static_cast<uint32_t>(data_.size()));
+    auto [it, inserted] = offsets_.try_emplace(s, static_cast<uint32_t>(data_.size()));
     if (inserted) {
       data_.append(s);
       data_.push_back('\0');
@@ -51,7 +53,7 @@ public:
 
 private:
   std::string data_;
-  std::unordered_map<std::string, uint32_t> offsets_;
+  std::unordered_map<std::string_view, uint32_t> offsets_;
 };
 
 template <typename T> void append_pod(std::vector<uint8_t> &out, const T &v) {
@@ -68,8 +70,13 @@ private:
   [[noreturn]] void fail(const std::string &problem) const { throw FileError(obj_.path, problem); }
   void number_sections();
   void number_symbols();
-  uint32_t index_of(const Section *s, std::string_view what) const;
-  uint32_t index_of(const Symbol *s, std::string_view what) const;
+  // Output index of an element, or 0 if it is not in the object.
+  uint32_t index_of(const Section *s) const;
+  uint32_t index_of(const Symbol *s) const;
+  // Output index of an element that `referrer()` (called only on failure, to
+  // name the referring element) points at; FileError if it is not in the object.
+  template <typename Referrer> uint32_t must_index(const Section *s, Referrer &&referrer) const;
+  template <typename Referrer> uint32_t must_index(const Symbol *s, Referrer &&referrer) const;
   std::vector<uint8_t> encode_relas(const Section &sec) const;
   std::vector<uint8_t> encode_group(const Section &sec) const;
   std::vector<uint8_t> encode_symtab();
@@ -117,20 +124,30 @@ void Writer::number_symbols() {
       fail(fmt::format("symbol {} appears twice in the object", sym_order_[i]->display_name()));
 }
 
-uint32_t Writer::index_of(const Section *s, std::string_view what) const {
+uint32_t Writer::index_of(const Section *s) const {
   auto it = sec_index_.find(s);
-  if (it == sec_index_.end())
-    fail(fmt::format("{} refers to section {}, which is not in the object", what,
-                     s ? s->name : std::string("(null)")));
-  return it->second;
+  return it == sec_index_.end() ? 0 : it->second;
 }
 
-uint32_t Writer::index_of(const Symbol *s, std::string_view what) const {
+uint32_t Writer::index_of(const Symbol *s) const {
   auto it = sym_index_.find(s);
-  if (it == sym_index_.end())
-    fail(fmt::format("{} refers to symbol {}, which is not in the object", what,
-                     s ? std::string(s->display_name()) : std::string("(null)")));
-  return it->second;
+  return it == sym_index_.end() ? 0 : it->second;
+}
+
+template <typename Referrer>
+uint32_t Writer::must_index(const Section *s, Referrer &&referrer) const {
+  if (uint32_t i = index_of(s))
+    return i;
+  fail(fmt::format("{} refers to section {}, which is not in the object", referrer(),
+                   s ? s->name : std::string("(null)")));
+}
+
+template <typename Referrer>
+uint32_t Writer::must_index(const Symbol *s, Referrer &&referrer) const {
+  if (uint32_t i = index_of(s))
+    return i;
+  fail(fmt::format("{} refers to symbol {}, which is not in the object", referrer(),
+                   s ? std::string(s->display_name()) : std::string("(null)")));
 }
 
 std::vector<uint8_t> Writer::encode_relas(const Section &sec) const {
@@ -138,7 +155,7 @@ std::vector<uint8_t> Writer::encode_relas(const Section &sec) const {
   out.reserve(sec.relas.size() * sizeof(Elf64_Rela));
   for (size_t j = 0; j < sec.relas.size(); ++j) {
     const Rela &r = sec.relas[j];
-    uint32_t sym = index_of(r.sym, fmt::format("relocation {} in {}", j, sec.name));
+    uint32_t sym = must_index(r.sym, [&] { return fmt::format("relocation {} in {}", j, sec.name); });
     Elf64_Rela er{r.offset, ELF64_R_INFO(sym, r.type), r.addend};
     append_pod(out, er);
   }
@@ -150,7 +167,7 @@ std::vector<uint8_t> Writer::encode_group(const Section &sec) const {
   out.reserve(4 * (sec.group_members.size() + 1));
   append_pod(out, sec.group_flags);
   for (const Section *m : sec.group_members)
-    append_pod(out, index_of(m, fmt::format("section group {}", sec.name)));
+    append_pod(out, must_index(m, [&] { return "section group " + sec.name; }));
   return out;
 }
 
@@ -169,7 +186,7 @@ std::vector<uint8_t> Writer::encode_symtab() {
     es.st_info = ELF64_ST_INFO(s->bind, s->type);
     es.st_other = s->other;
     if (s->section)
-      es.st_shndx = static_cast<uint16_t>(index_of(s->section, fmt::format("symbol {}", s->name)));
+      es.st_shndx = static_cast<uint16_t>(must_index(s->section, [&] { return "symbol " + s->name; }));
     else if (is_special_index(s->shndx))
       es.st_shndx = s->shndx;
     else
@@ -198,7 +215,7 @@ Elf64_Shdr Writer::header_for(const Section &sec, std::vector<uint8_t> &derived)
       fail(fmt::format("relocation section {} has no target section", sec.name));
     derived = encode_relas(sec);
     sh.sh_link = symtab_index_;
-    sh.sh_info = index_of(sec.info, fmt::format("relocation section {}", sec.name));
+    sh.sh_info = must_index(sec.info, [&] { return "relocation section " + sec.name; });
     sh.sh_flags |= SHF_INFO_LINK;
     sh.sh_entsize = sizeof(Elf64_Rela);
     sh.sh_addralign = 8;
@@ -207,7 +224,7 @@ Elf64_Shdr Writer::header_for(const Section &sec, std::vector<uint8_t> &derived)
       fail(fmt::format("section group {} has no signature symbol", sec.name));
     derived = encode_group(sec);
     sh.sh_link = symtab_index_;
-    sh.sh_info = index_of(sec.group_signature, fmt::format("section group {}", sec.name));
+    sh.sh_info = must_index(sec.group_signature, [&] { return "section group " + sec.name; });
     sh.sh_entsize = 4;
     sh.sh_addralign = 4;
   } else {
@@ -215,9 +232,9 @@ Elf64_Shdr Writer::header_for(const Section &sec, std::vector<uint8_t> &derived)
       fail(fmt::format("section {} has size {} but {} bytes of data", sec.name, sec.size,
                        sec.data.size()));
     if (sec.link)
-      sh.sh_link = index_of(sec.link, fmt::format("section {}", sec.name));
+      sh.sh_link = must_index(sec.link, [&] { return "section " + sec.name; });
     if (sec.info)
-      sh.sh_info = index_of(sec.info, fmt::format("section {}", sec.name));
+      sh.sh_info = must_index(sec.info, [&] { return "section " + sec.name; });
   }
   if (sec.is_nobits())
     sh.sh_size = sec.size;
