@@ -67,13 +67,26 @@ void load_pkcs11_provider_once() {
   (void)tried;
 }
 
+// The local path a file: URI (RFC 8089: file:/p, file:///p,
+// file://localhost/p) names, or `spec` itself when it is a plain path.
+std::string local_path(const std::string &spec) {
+  if (spec.rfind("file://localhost/", 0) == 0)
+    return spec.substr(16);
+  if (spec.rfind("file://", 0) == 0)
+    return spec.substr(7);
+  if (spec.rfind("file:", 0) == 0)
+    return spec.substr(5);
+  return spec;
+}
+
 // ssh's rule: a private key must not be accessible by group or others.
-void check_key_file_mode(const std::string &path) {
+void check_key_file_mode(const std::string &spec) {
+  std::string path = local_path(spec);
   struct stat st;
   if (stat(path.c_str(), &st) != 0)
-    throw FileError(path, std::strerror(errno));
+    throw FileError(spec, std::strerror(errno));
   if (st.st_mode & (S_IRWXG | S_IRWXO))
-    throw FileError(path, fmt::format("private key is accessible by group or others (mode {:04o}); "
+    throw FileError(spec, fmt::format("private key is accessible by group or others (mode {:04o}); "
                                       "restrict it with chmod 600",
                                       st.st_mode & 07777));
 }

@@ -64,6 +64,16 @@ TEST_CASE("keys: a private key readable by group or others is refused", "[sign][
   CHECK(sign_failure(copy_key(dir, "ro.pem", 0400)) == "");
 }
 
+TEST_CASE("keys: file: URIs load like paths and their permissions are checked too",
+          "[sign][keys]") {
+  TempDir dir;
+  CHECK(sign_failure("file:" + keys().key) == "");
+  CHECK(sign_failure("file://" + keys().key) == "");
+  std::string open_key = copy_key(dir, "open.pem", 0644);
+  CHECK(sign_failure("file://" + open_key).find("accessible by group or others") !=
+        std::string::npos);
+}
+
 TEST_CASE("keys: an encrypted key takes its passphrase from the environment or a file",
           "[sign][keys]") {
   TempDir dir;

@@ -1,11 +1,15 @@
 // Shared set-up for the signing tests; see sign_fixture.h.
 #include "sign_fixture.h"
 
+#include "elf/atomic_file.h"
 #include "sign/note_signature.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -17,11 +21,32 @@ const TempDir &shared_dir() {
   return dir;
 }
 
-KeySet make_keys(const std::string &sub) {
-  std::string out = shared_dir().file(sub);
-  RunResult r = run({std::string(LP_SOURCE_DIR) + "/scripts/make-test-key.sh", out});
+const std::string kKeyScript = std::string(LP_SOURCE_DIR) + "/scripts/make-test-key.sh";
+
+// RSA key generation dominates the run time of these tests, and ctest runs
+// every test case in a process of its own, so the key pairs are made once per
+// build tree (and per version of the script) and reused. The folder appears
+// by rename, whole or not at all, so parallel test processes never see half
+// a key set.
+std::string key_cache(const std::string &sub) {
+  namespace fs = std::filesystem;
+  size_t version = std::hash<std::string>{}(lp::read_file(kKeyScript));
+  std::string dir = fmt::format("{}/tests/sign/test-keys-{:016x}/{}", LP_BINARY_DIR, version, sub);
+  if (fs::exists(dir + "/verify_key.pem"))
+    return dir;
+  std::string tmp = fmt::format("{}.tmp-{}", dir, getpid());
+  RunResult r = run({kKeyScript, tmp});
   INFO(r.output);
   REQUIRE(r.status == 0);
+  std::error_code ec;
+  fs::rename(tmp, dir, ec);
+  if (ec)
+    fs::remove_all(tmp, ec); // another test process got there first
+  return dir;
+}
+
+KeySet make_keys(const std::string &sub) {
+  std::string out = key_cache(sub);
   return {out + "/signing_key.pem", out + "/signing_cert.pem", out + "/signing_cert.der",
           out + "/verify_key.pem"};
 }

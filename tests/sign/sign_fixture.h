@@ -2,9 +2,9 @@
 // scripts/make-test-key.sh, a payload-like relocatable object compiled and
 // linked at test time, and small helpers to run livepatch-sign and openssl.
 //
-// Keys and the payload are made once per test process (RSA key generation is
-// the slow part) in a folder that lives as long as the process; every test
-// copies what it changes into its own TempDir.
+// Key pairs are made once per build tree (RSA key generation is the slow
+// part; see key_cache in sign_fixture.cc), the payload once per test process;
+// every test copies what it changes into its own TempDir.
 #pragma once
 
 #include "sign/sign.h"
