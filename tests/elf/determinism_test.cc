@@ -95,3 +95,49 @@ TEST_CASE("the writer refuses a model that points outside the object", "[elf][wr
           "object");
   }
 }
+
+TEST_CASE("writer output has the layout ld and Xen's loader rely on", "[elf][writer]") {
+  TempDir dir;
+  RawElf e(serialize(read_object(compile_xen_c(dir, "x", kSource))));
+  const Elf64_Ehdr &eh = *e.ehdr();
+  CHECK(eh.e_type == ET_REL);
+  CHECK(eh.e_phnum == 0);
+  CHECK(eh.e_shstrndx == e.shnum() - 1);
+  const size_t symtab = e.symtab();
+  bool saw_nobits = false;
+  for (size_t i = 1; i < e.shnum(); ++i) {
+    const Elf64_Shdr &s = *e.shdr(i);
+    INFO(e.section_name(i));
+    CHECK(s.sh_offset >= sizeof(Elf64_Ehdr));
+    CHECK(s.sh_offset <= e.bytes.size());
+    if (s.sh_type != SHT_NOBITS)
+      CHECK(s.sh_offset + s.sh_size <= eh.e_shoff);
+    saw_nobits |= s.sh_type == SHT_NOBITS;
+    if (s.sh_flags & SHF_ALLOC)
+      CHECK(s.sh_addralign >= 1);
+    if (s.sh_type == SHT_RELA) {
+      CHECK(s.sh_link == symtab);
+      CHECK(s.sh_info > 0);
+      CHECK(s.sh_info < e.shnum());
+      CHECK((s.sh_flags & SHF_INFO_LINK) != 0);
+      CHECK(s.sh_entsize == sizeof(Elf64_Rela));
+    }
+    if (s.sh_type == SHT_STRTAB) {
+      REQUIRE(s.sh_size >= 1);
+      CHECK(e.bytes[s.sh_offset] == 0);
+      CHECK(e.bytes[s.sh_offset + s.sh_size - 1] == 0);
+    }
+  }
+  CHECK(saw_nobits);
+  CHECK(e.shdr(symtab)->sh_entsize == sizeof(Elf64_Sym));
+  size_t locals = 1;
+  while (locals < e.sym_count() && ELF64_ST_BIND(e.sym(locals)->st_info) == STB_LOCAL)
+    ++locals;
+  CHECK(e.shdr(symtab)->sh_info == locals);
+  for (size_t i = 1; i < e.sym_count(); ++i) {
+    if (i >= locals)
+      CHECK(ELF64_ST_BIND(e.sym(i)->st_info) != STB_LOCAL);
+    if (ELF64_ST_TYPE(e.sym(i)->st_info) == STT_SECTION)
+      CHECK(e.sym(i)->st_name == 0);
+  }
+}
