@@ -8,6 +8,10 @@
 
 #include "xen/livepatch_elf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define LP_PAGE_SIZE 4096ull
 #define LP_PAGE_ALIGN(x) (((x) + LP_PAGE_SIZE - 1) & ~(LP_PAGE_SIZE - 1))
 #define KSYM_NAME_LEN 127
@@ -33,5 +37,9 @@ void lp_func_get(const struct payload *p, unsigned int i, struct livepatch_func 
 
 /* A name at runtime address addr (NUL within 128 bytes) into buf; false if unreadable. */
 bool lp_read_name(uint64_t addr, char *buf, unsigned int size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XEN_LIVEPATCH_CORE_H */

@@ -19,6 +19,10 @@
 
 #include "xen/livepatch.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define lp_memcpy __builtin_memcpy
 #define lp_memset __builtin_memset
 #define lp_memcmp __builtin_memcmp
@@ -154,5 +158,9 @@ void arch_livepatch_revive(void);
 void arch_livepatch_post_action(void);
 /* Xen's P6 NOPs: fill buf with len bytes of NOPs (len <= 31). */
 void arch_livepatch_nops(uint8_t *buf, unsigned int len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XEN_LIVEPATCH_ELF_H */
