@@ -117,7 +117,11 @@ void find_ignored_sections(Analysis &orig, Analysis &patched, Log &log) {
                              (is_init_section(s->info->name) ||
                               is_discard_section(s->info->name) ||
                               std::find(names.begin(), names.end(), s->info->name) != names.end());
-      if (by_marker || is_init_section(s->name) || is_discard_section(s->name) || rela_of_ignored)
+      // .livepatch.* (hooks, markers, expectations) are read, never compared.
+      bool metadata = s->name.starts_with(".livepatch.") ||
+                      (s->is_rela() && s->info && s->info->name.starts_with(".livepatch."));
+      if (by_marker || metadata || is_init_section(s->name) || is_discard_section(s->name) ||
+          rela_of_ignored)
         a->ignored_sections.insert(s.get());
     }
 }
@@ -165,6 +169,11 @@ Verdict compare(Analysis &orig, Analysis &patched, Log &log) {
       continue;
     }
     u.status = u.hash == u.twin->hash ? UnitStatus::Same : UnitStatus::Changed;
+    if (u.status == UnitStatus::Changed && !u.bundled) {
+      // refused below, with its section ("changed section ... not selected")
+      u.status = UnitStatus::Same;
+      log.normal(fmt::format("changed function {} has no section of its own", u.name()));
+    }
   }
   find_line_only_changes(orig, patched, log);
   apply_ignore_functions(patched, v, log);

@@ -107,7 +107,9 @@ void analyse_units(Analysis &a) {
     auto &v = a.units_in_section[sec->input_index];
     std::stable_sort(v.begin(), v.end(),
                      [](const Unit *x, const Unit *y) { return x->start < y->start; });
-    if (v.size() == 1 && v[0]->start == 0 && v[0]->end <= sec->size) {
+    // A function alone in plain .text (assembly) still has no section of its own.
+    bool generic = sec->is_exec() && sec->name == ".text";
+    if (v.size() == 1 && v[0]->start == 0 && v[0]->end <= sec->size && !generic) {
       v[0]->bundled = true;
       v[0]->end = sec->size;
       a.bundled[sec->input_index] = v[0];
