@@ -146,6 +146,7 @@ int main(int argc, char **argv) {
                "hypervisor's own loader.\nExit: 0 would load, 2 refused (Xen's errno "
                "printed), 1 input could not be read."};
   app.add_option("--xen-syms", a.xen_syms, "the hypervisor's xen-syms (symbols, build-id, text)")
+      ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--loaded", a.loaded, "payloads already loaded, bottom of the stack first")
       ->check(CLI::ExistingFile);
