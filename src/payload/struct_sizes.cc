@@ -1,20 +1,18 @@
 // Special-section entry sizes from DWARF or a version table (see struct_sizes.h).
 //
-// The DWARF walk visits every DIE once and keeps the first complete (not
-// DW_AT_declaration) structure type with a wanted name and a byte size, which
-// avoids upstream's "first DW_AT_byte_size after the name" text scan that
-// picked up a pointer's size after a declaration-only DIE (problem 14).
+// The DWARF lookup (elf/dwarf.h) takes the first complete structure type with
+// the wanted name, skipping declarations, which avoids upstream's "first
+// DW_AT_byte_size after the name" text scan that picked up a pointer's size
+// after a declaration-only DIE (problem 14).
 #include "payload/struct_sizes.h"
 
 #include "elf/atomic_file.h"
 #include "elf/error.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <fcntl.h>
+#include "elf/dwarf.h"
+
 #include <fmt/format.h>
 #include <sstream>
-#include <unistd.h>
 
 namespace lp::payload {
 namespace {
@@ -26,21 +24,6 @@ const std::map<std::string, std::string> kStructForKey = {
     {"alt_call", "alt_call"},
 };
 
-void visit(Dwarf_Die *die, StructSizes &found) {
-  do {
-    int tag = dwarf_tag(die);
-    if (tag == DW_TAG_structure_type && !dwarf_hasattr(die, DW_AT_declaration)) {
-      const char *name = dwarf_diename(die);
-      int size = dwarf_bytesize(die);
-      if (name && size > 0 && kStructForKey.count(name) && !found.count(name))
-        found[name] = static_cast<uint64_t>(size);
-    }
-    Dwarf_Die child;
-    if (dwarf_child(die, &child) == 0)
-      visit(&child, found);
-  } while (dwarf_siblingof(die, die) == 0);
-}
-
 void check_range(const std::string &file, const StructSizes &sizes) {
   for (const auto &[key, size] : sizes)
     if (size < 1 || size > 16)
@@ -51,23 +34,9 @@ void check_range(const std::string &file, const StructSizes &sizes) {
 
 StructSizes struct_sizes_from_dwarf(const std::string &xen_syms) {
   StructSizes found;
-  int fd = open(xen_syms.c_str(), O_RDONLY);
-  if (fd < 0)
-    throw FileError(xen_syms, "cannot open");
-  Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
-  if (dw) {
-    Dwarf_Off off = 0, next;
-    size_t hsize;
-    while (found.size() < kStructForKey.size() &&
-           dwarf_nextcu(dw, off, &next, &hsize, nullptr, nullptr, nullptr) == 0) {
-      Dwarf_Die cu;
-      if (dwarf_offdie(dw, off + hsize, &cu))
-        visit(&cu, found);
-      off = next;
-    }
-    dwarf_end(dw);
-  }
-  close(fd);
+  for (const auto &[key, name] : kStructForKey)
+    if (auto size = elf::dwarf_struct_byte_size(xen_syms, name))
+      found[key] = *size;
   check_range(xen_syms, found);
   return found;
 }

@@ -1,0 +1,103 @@
+// The original-build cache (see build_cache.h).
+#include "payload/build_cache.h"
+
+#include "elf/atomic_file.h"
+#include "elf/error.h"
+#include "payload/digest.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sstream>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace lp::payload {
+namespace fs = std::filesystem;
+namespace {
+
+void write_text(const std::string &path, const std::string &text) {
+  lp::write_file_atomically(path, std::span(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+}
+
+} // namespace
+
+std::string cache_key(const CacheKeyInputs &in) {
+  Sha256 h;
+  for (const std::string *part : {&in.tree_hash, &in.config_text, &in.compiler_version,
+                                  &in.make_vars, &in.wrapper, &in.tool_version}) {
+    h.update(std::to_string(part->size()) + ":");
+    h.update(*part);
+  }
+  return to_hex(h.finish()).substr(0, 32);
+}
+
+std::string default_cache_root() {
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/livepatch-build";
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/livepatch-build";
+  return (fs::temp_directory_path() / "livepatch-build-cache").string();
+}
+
+CacheEntry::CacheEntry(const std::string &root, const std::string &key) : dir_(root + "/" + key) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec)
+    throw FileError(dir_, "cannot create cache folder: " + ec.message());
+  std::string lock = dir_ + ".lock";
+  lock_fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0)
+    throw FileError(lock, std::strerror(errno));
+  while (flock(lock_fd_, LOCK_EX) < 0) {
+    if (errno != EINTR)
+      throw FileError(lock, std::strerror(errno));
+  }
+}
+
+CacheEntry::~CacheEntry() {
+  if (lock_fd_ >= 0)
+    close(lock_fd_);
+}
+
+bool CacheEntry::complete() const {
+  return fs::exists(dir_ + "/complete") && fs::is_directory(pristine());
+}
+
+void CacheEntry::mark_complete() { write_text(dir_ + "/complete", "complete\n"); }
+
+bool CacheEntry::build_dirty() const {
+  return fs::exists(dir_ + "/build-dirty") || !fs::is_directory(build());
+}
+
+void CacheEntry::set_build_dirty(bool dirty) {
+  if (dirty)
+    write_text(dir_ + "/build-dirty", "dirty\n");
+  else
+    fs::remove(dir_ + "/build-dirty");
+}
+
+std::map<std::string, std::string> CacheEntry::facts() const {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(dir_ + "/facts"))
+    return out;
+  std::istringstream in(lp::read_file(dir_ + "/facts"));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos)
+      out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+void CacheEntry::set_facts(const std::map<std::string, std::string> &facts) {
+  std::string text;
+  for (const auto &[k, v] : facts)
+    text += k + "=" + v + "\n";
+  write_text(dir_ + "/facts", text);
+}
+
+} // namespace lp::payload

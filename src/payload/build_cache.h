@@ -1,0 +1,66 @@
+// The original-build cache.
+//
+// A per-advisory CI job rebuilds payloads against the same hypervisor source
+// again and again; only the patch changes. The full original build is
+// therefore done once per (source content, .config, compiler version, make
+// variables, wrapper path, tool version) and kept in
+// <cache>/<key>/pristine. Every run then works in <cache>/<key>/build, a copy
+// of pristine at a fixed path (so absolute paths recorded by the build, such
+// as dependency files and DW_AT_comp_dir, are the same in the original and
+// patched objects), applies the patch there and rebuilds incrementally. The
+// original objects come straight from pristine: no second "revert and
+// rebuild" pass as upstream did.
+//
+// A run holds an exclusive lock on the entry (flock on <key>.lock) from start
+// to end of its build phase. The build copy is marked dirty before it is
+// patched; the next run restores it from pristine. An entry is only used once
+// its `complete` marker exists, so an interrupted full build is redone.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace lp::payload {
+
+struct CacheKeyInputs {
+  std::string tree_hash;
+  std::string config_text;
+  std::string compiler_version;
+  std::string make_vars;
+  std::string wrapper;
+  std::string tool_version;
+};
+
+std::string cache_key(const CacheKeyInputs &in);
+
+// $XDG_CACHE_HOME/livepatch-build, else $HOME/.cache/livepatch-build.
+std::string default_cache_root();
+
+class CacheEntry {
+public:
+  // Creates <root>/<key> and takes its lock (blocking). Throws lp::FileError.
+  CacheEntry(const std::string &root, const std::string &key);
+  ~CacheEntry();
+  CacheEntry(const CacheEntry &) = delete;
+  CacheEntry &operator=(const CacheEntry &) = delete;
+
+  const std::string &dir() const { return dir_; }
+  std::string pristine() const { return dir_ + "/pristine"; }
+  std::string build() const { return dir_ + "/build"; }
+
+  bool complete() const;
+  void mark_complete();
+  bool build_dirty() const;
+  void set_build_dirty(bool dirty);
+
+  // key=value facts recorded with the entry (build date and time, so that
+  // later runs regenerate compile.h with the same values).
+  std::map<std::string, std::string> facts() const;
+  void set_facts(const std::map<std::string, std::string> &facts);
+
+private:
+  std::string dir_;
+  int lock_fd_ = -1;
+};
+
+} // namespace lp::payload

@@ -1,0 +1,532 @@
+// The livepatch-build pipeline.
+//
+// Build phase (skipped by -k build):
+//   1. pre-flight: output folder absent, CONFIG_LIVEPATCH=y, CONFIG_DEBUG vs
+//      --xen-debug, `patch --dry-run` against the user's tree (read only);
+//   2. the original build: found in the cache (build_cache.h) or done once,
+//      in a private copy of the tree, with livepatch-gcc already in
+//      CROSS_COMPILE and the build date and time pinned;
+//   3. the patched build: the patch applied to the cache's build copy and an
+//      incremental make with capture on; originals of the rebuilt objects
+//      come from the pristine copy; xen-syms and the special-section sizes
+//      are recorded in the output folder.
+// Diff phase (skipped by -k diff):
+//   4. narrow the captured objects (object_capture.h) and run
+//      create-diff-object on the changed ones in parallel (diff_runner.h);
+//   5. assemble the payload (assemble.h) and run the offline loader check.
+//
+// The user's tree is never written. Every failure maps to a distinct exit
+// code (ARCHITECTURE.md); SIGINT stops the children and exits 130.
+#include "payload/livepatch_build.h"
+
+#include "elf/atomic_file.h"
+#include "elf/error.h"
+#include "elf/image.h"
+#include "payload/assemble.h"
+#include "payload/build_cache.h"
+#include "payload/build_id_note.h"
+#include "payload/diff_runner.h"
+#include "payload/digest.h"
+#include "payload/object_capture.h"
+#include "payload/process.h"
+#include "payload/run_report.h"
+#include "payload/source_tree.h"
+#include "payload/struct_sizes.h"
+#include "payload/tool_paths.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#ifndef LP_VERSION
+#define LP_VERSION "0.0.0"
+#endif
+
+namespace lp::payload {
+namespace fs = std::filesystem;
+namespace {
+
+const std::string kTool = std::string("xen-livepatch-tools ") + LP_VERSION;
+
+void write_text(const std::string &path, const std::string &text) {
+  lp::write_file_atomically(path, std::span(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+}
+
+std::string first_line(const std::string &s) { return s.substr(0, s.find('\n')); }
+
+// Lines of a build log worth showing: the compiler's diagnostics.
+std::string build_errors(const std::string &log) {
+  std::istringstream in(lp::read_file(log));
+  std::string line, out;
+  int shown = 0;
+  static const std::regex diag("(error|Error|ERROR|undefined reference|No rule to make)");
+  while (std::getline(in, line) && shown < 20)
+    if (std::regex_search(line, diag)) {
+      out += line + "\n";
+      shown++;
+    }
+  return out;
+}
+
+std::string tool_or_die(const std::string &name) {
+  auto path = find_tool(name);
+  if (!path)
+    throw BuildFailure{kExitError, "can't find supporting tools (" + name + ")"};
+  return *path;
+}
+
+// Xen's version from xen/Makefile (XEN_VERSION, XEN_SUBVERSION); 0.0 if absent.
+std::pair<int, int> xen_version(const std::string &xen_dir) {
+  std::string text;
+  try {
+    text = lp::read_file(xen_dir + "/Makefile");
+  } catch (const FileError &) {
+    return {0, 0};
+  }
+  auto value = [&](const char *key) {
+    std::smatch m;
+    std::regex re(std::string("(^|\\n)\\s*(export\\s+)?") + key + "\\s*[:?]?=\\s*([0-9]+)");
+    return std::regex_search(text, m, re) ? std::stoi(m[3]) : 0;
+  };
+  return {value("XEN_VERSION"), value("XEN_SUBVERSION")};
+}
+
+// "ccache gcc" in $CC: the launcher words before the compiler.
+std::string launcher_from_cc() {
+  const char *cc = std::getenv("CC");
+  if (!cc)
+    return "";
+  std::istringstream in(cc);
+  std::string word, launchers;
+  while (in >> word) {
+    std::string base = fs::path(word).filename().string();
+    if (base == "ccache" || base == "distcc" || base == "sccache" || base == "icecc")
+      launchers += word + " ";
+    else
+      break;
+  }
+  return launchers;
+}
+
+class Pipeline {
+public:
+  explicit Pipeline(const Options &o)
+      : o_(o), progress_(report_), name_(payload_name(o.patch)), out_(o.output) {
+    report_.name = name_;
+  }
+
+  int run();
+
+private:
+  void preflight();
+  void build_phase();
+  void diff_phase();
+
+  void original_build(CacheEntry &entry);
+  void patched_build(CacheEntry &entry);
+  std::vector<std::string> make_command(const std::string &xen_dir, bool clean) const;
+  ProcessOptions make_env(const std::string &log) const;
+  void make_or_fail(const std::vector<std::string> &argv, const ProcessOptions &env,
+                    const std::string &what);
+  void apply_patch(const std::string &dir, bool dry_run);
+  std::string cache_key_for_tree();
+
+  std::vector<DiffResult> diff_objects(const ObjectPlan &plan);
+  std::vector<std::string> copy_new_objects(const ObjectPlan &plan);
+  std::string xen_syms_for_lookups() const;
+  void write_struct_sizes_if_missing(const std::string &xen_syms);
+  void assemble(const std::string &xen_syms);
+  void offline_check(const std::string &xen_syms);
+
+  std::string path(const std::string &rel) const { return out_ + "/" + rel; }
+
+  const Options &o_;
+  RunReport report_;
+  Progress progress_;
+  std::string name_, out_;
+  std::string wrapper_, make_debug_;
+  std::map<std::string, std::string> build_env_;
+  std::string build_root_; // the cache entry's build copy, while the build phase runs
+};
+
+void Pipeline::preflight() {
+  if (o_.build_phase()) {
+    if (fs::exists(out_))
+      throw BuildFailure{kExitError, "Output directory exists"};
+  } else if (!fs::is_directory(out_)) {
+    throw BuildFailure{kExitError, "Output directory does not exist"};
+  }
+  std::string config = lp::read_file(o_.config);
+  if (config.find("CONFIG_LIVEPATCH=y") == std::string::npos)
+    throw BuildFailure{kExitError, o_.config + ": CONFIG_LIVEPATCH=y not set"};
+  if (config.find("CONFIG_DEBUG") != std::string::npos) {
+    if (o_.xen_debug && config.find("CONFIG_DEBUG=y") == std::string::npos)
+      throw BuildFailure{kExitError, "CONFIG_DEBUG and --xen-debug mismatch"};
+  } else {
+    make_debug_ = o_.xen_debug ? "debug=y" : "debug=n";
+  }
+  parse_build_id_hex(o_.depends, "--depends");
+  if (!o_.xen_depends.empty())
+    parse_build_id_hex(o_.xen_depends, "--xen-depends");
+  if (o_.build_phase())
+    apply_patch(o_.srcdir, true);
+  fs::create_directories(out_);
+  if (o_.build_phase())
+    fs::copy_file(o_.config, path(".config"), fs::copy_options::overwrite_existing);
+}
+
+void Pipeline::apply_patch(const std::string &dir, bool dry_run) {
+  std::vector<std::string> argv = {"patch", "-d", dir, "-p1", "--fuzz=0", "-f", "-s", "-N",
+                                   "-i", o_.patch};
+  if (dry_run)
+    argv.insert(argv.begin() + 1, "--dry-run");
+  std::string output;
+  int rc = run_capture(argv, output);
+  check_interrupted();
+  if (rc != 0)
+    throw BuildFailure{kExitPatchFailed, "Source patch file failed to apply", output};
+}
+
+std::vector<std::string> Pipeline::make_command(const std::string &xen_dir, bool clean) const {
+  std::vector<std::string> argv = {"make", "-C", xen_dir, fmt::format("-j{}", o_.cpus)};
+  if (clean)
+    argv.push_back("clean");
+  if (!make_debug_.empty())
+    argv.push_back(make_debug_);
+  if (std::string launcher = launcher_from_cc(); !launcher.empty())
+    argv.push_back("CC=" + wrapper_ + " " + launcher + "gcc");
+  return argv;
+}
+
+ProcessOptions Pipeline::make_env(const std::string &log) const {
+  ProcessOptions p;
+  p.log = log;
+  p.env = build_env_;
+  p.env["CROSS_COMPILE"] = wrapper_ + " ";
+  p.unset_env = {"LIVEPATCH_CAPTURE_DIR", "LIVEPATCH_BUILD_DIR", "MAKEFLAGS", "MFLAGS"};
+  return p;
+}
+
+void Pipeline::make_or_fail(const std::vector<std::string> &argv, const ProcessOptions &env,
+                            const std::string &what) {
+  int rc = run_process(argv, env);
+  check_interrupted();
+  if (rc != 0)
+    throw BuildFailure{kExitBuildFailed, fmt::format("{} failed; see {}", what, env.log),
+                       build_errors(env.log)};
+}
+
+std::string Pipeline::cache_key_for_tree() {
+  std::string compiler;
+  run_capture({"gcc", "--version"}, compiler);
+  CacheKeyInputs in;
+  in.tree_hash = tree_content_hash(o_.srcdir);
+  in.config_text = lp::read_file(o_.config);
+  in.compiler_version = first_line(compiler);
+  in.make_vars = make_debug_ + "|" + launcher_from_cc();
+  in.wrapper = wrapper_;
+  in.tool_version = kTool;
+  return cache_key(in);
+}
+
+void Pipeline::original_build(CacheEntry &entry) {
+  auto facts = entry.facts();
+  if (entry.complete()) {
+    report_.cache = "hit";
+    build_env_ = {{"XEN_BUILD_DATE", facts["XEN_BUILD_DATE"]},
+                  {"XEN_BUILD_TIME", facts["XEN_BUILD_TIME"]}};
+    write_text(path("build_full_compile.log"), "original build reused from " + entry.dir() + "\n");
+    if (entry.build_dirty()) {
+      progress_.begin("restore", "Restoring the cached original build");
+      remove_tree(entry.build());
+      copy_tree(entry.pristine(), entry.build());
+      entry.set_build_dirty(false);
+    }
+    return;
+  }
+  report_.cache = "miss";
+  progress_.begin("full_build", fmt::format("Perform full initial build with {} CPU(s)", o_.cpus));
+  std::time_t now = std::time(nullptr);
+  char date[64], hms[16];
+  std::strftime(date, sizeof date, "%a %b %e %H:%M:%S UTC %Y", std::gmtime(&now));
+  std::strftime(hms, sizeof hms, "%H:%M:%S", std::gmtime(&now));
+  build_env_ = {{"XEN_BUILD_DATE", date}, {"XEN_BUILD_TIME", hms}};
+  remove_tree(entry.pristine());
+  remove_tree(entry.build());
+  copy_tree(o_.srcdir, entry.build());
+  fs::copy_file(o_.config, entry.build() + "/xen/.config", fs::copy_options::overwrite_existing);
+  if (!fs::exists(entry.build() + "/.scmversion"))
+    write_text(entry.build() + "/.scmversion", "unavailable\n");
+  std::string xen = entry.build() + "/xen";
+  make_or_fail(make_command(xen, true), make_env(path("build_full_clean.log")), "make clean");
+  make_or_fail(make_command(xen, false), make_env(path("build_full_compile.log")),
+               "the original build");
+  copy_tree(entry.build(), entry.pristine());
+  entry.set_facts(build_env_);
+  entry.mark_complete();
+  entry.set_build_dirty(false);
+}
+
+void Pipeline::patched_build(CacheEntry &entry) {
+  progress_.begin("patched_build", fmt::format("Apply patch and build with {} CPU(s)", o_.cpus));
+  entry.set_build_dirty(true);
+  apply_patch(entry.build(), false);
+  std::string capture = path("patched");
+  fs::create_directories(capture);
+  ProcessOptions env = make_env(path("build_patched_compile.log"));
+  env.env["LIVEPATCH_BUILD_DIR"] = entry.build() + "/";
+  env.env["LIVEPATCH_CAPTURE_DIR"] = capture;
+  env.unset_env = {"MAKEFLAGS", "MFLAGS"};
+  make_or_fail(make_command(entry.build() + "/xen", false), env, "the patched build");
+
+  progress_.begin("originals", "Collecting original objects from the cached build");
+  collect_originals(captured_objects(capture), entry.pristine(), path("original"));
+  write_text(path("build_original_compile.log"),
+             "original objects taken from the cached build " + entry.pristine() + "\n");
+  fs::copy_file(entry.pristine() + "/xen/xen-syms", path("xen-syms"),
+                fs::copy_options::overwrite_existing);
+}
+
+void Pipeline::build_phase() {
+  wrapper_ = tool_or_die("livepatch-gcc");
+  progress_.begin("hash", "Hashing the source tree");
+  std::string root = o_.cache_dir.empty() ? default_cache_root() : o_.cache_dir;
+  std::string key = cache_key_for_tree();
+  fmt::print("            original build cache: {}/{}\n", root, key);
+  CacheEntry entry(root, key);
+  original_build(entry);
+  patched_build(entry);
+  progress_.begin("struct_sizes", "Reading special section data");
+  write_struct_sizes_if_missing(path("xen-syms"));
+  progress_.end();
+}
+
+void Pipeline::write_struct_sizes_if_missing(const std::string &xen_syms) {
+  if (fs::exists(path("struct_sizes")))
+    return;
+  auto [major, minor] = xen_version(o_.srcdir + "/xen");
+  std::string source;
+  StructSizes sizes = detect_struct_sizes(xen_syms, major, minor, source);
+  write_text(path("struct_sizes"), format_struct_sizes(sizes));
+  std::string text = format_struct_sizes(sizes);
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  fmt::print("            special struct sizes from {}: {}\n", source, text);
+}
+
+std::string Pipeline::xen_syms_for_lookups() const {
+  return o_.xen_syms.empty() ? path("xen-syms") : o_.xen_syms;
+}
+
+std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
+  std::string cdo = tool_or_die("create-diff-object");
+  std::vector<DiffJob> jobs;
+  for (const std::string &obj : plan.changed) {
+    fmt::print("Processing {}\n", obj);
+    fs::create_directories(fs::path(path("output/" + obj)).parent_path());
+    DiffJob job{obj, {cdo}, path("output/" + obj)};
+    if (o_.debug)
+      job.argv.push_back("-d");
+    if (o_.prelink)
+      job.argv.push_back("-r");
+    job.argv.insert(job.argv.end(), {"--struct-sizes", path("struct_sizes"),
+                                     path("original/" + obj), path("patched/" + obj),
+                                     xen_syms_for_lookups(), job.output});
+    jobs.push_back(std::move(job));
+  }
+  std::fflush(stdout);
+  return run_diff_jobs(jobs, o_.cpus, path("create-diff-object.log"));
+}
+
+std::vector<std::string> Pipeline::copy_new_objects(const ObjectPlan &plan) {
+  std::vector<std::string> out;
+  for (const std::string &obj : plan.new_objects) {
+    fmt::print("New object {}\n", obj);
+    fs::path dst = path("output/" + obj);
+    fs::create_directories(dst.parent_path());
+    fs::copy_file(path("patched/" + obj), dst, fs::copy_options::overwrite_existing);
+    if (o_.strip) {
+      std::string output;
+      if (run_capture({"strip", "--strip-unneeded", dst.string()}, output) != 0)
+        throw BuildFailure{kExitError, dst.string() + ": strip failed", output};
+    }
+    out.push_back(dst.string());
+  }
+  return out;
+}
+
+void Pipeline::diff_phase() {
+  progress_.begin("diff", "Extracting new and modified ELF sections");
+  if (!fs::is_directory(path("patched")) || !fs::is_directory(path("original")))
+    throw BuildFailure{kExitError, "no changed objects found"};
+  std::vector<std::string> touched = patched_files(lp::read_file(o_.patch));
+  ObjectPlan plan = plan_objects(path("patched"), path("original"), touched);
+  report_.objects_rebuilt = plan.rebuilt;
+  report_.objects_diffed = plan.changed;
+  report_.objects_new = plan.new_objects;
+  report_.objects_ignored = plan.compile_h_only;
+  for (const auto &obj : plan.compile_h_only)
+    fmt::print("Ignoring {}: rebuilt only because compile.h changed\n", obj);
+  std::string xen_syms = xen_syms_for_lookups();
+  write_struct_sizes_if_missing(xen_syms);
+
+  std::vector<DiffResult> results = diff_objects(plan);
+  check_interrupted();
+  std::vector<std::string> objects;
+  int errors = 0, unsupported = 0;
+  std::string detail;
+  for (const DiffResult &r : results) {
+    report_.functions_changed.insert(report_.functions_changed.end(), r.changed.begin(), r.changed.end());
+    report_.functions_new.insert(report_.functions_new.end(), r.added.begin(), r.added.end());
+    report_.functions_ignored.insert(report_.functions_ignored.end(), r.ignored.begin(), r.ignored.end());
+    if (r.status == 0) {
+      objects.push_back(path("output/" + r.object));
+    } else if (r.status == 2) {
+      unsupported++;
+      for (const auto &e : r.errors) {
+        report_.refusals.push_back(r.object + ": " + e);
+        detail += r.object + ": " + e + "\n";
+      }
+    } else if (r.status != 3) {
+      errors++;
+      detail += fmt::format("create-diff-object {} rc {}\n", r.object, r.status);
+      for (const auto &e : r.errors)
+        detail += r.object + ": " + e + "\n";
+    }
+  }
+  if (unsupported)
+    throw BuildFailure{kExitUnsupported,
+                       fmt::format("{} object(s) with unsupported changes; see {}", unsupported,
+                                   path("create-diff-object.log")),
+                       detail};
+  if (errors)
+    throw BuildFailure{kExitError, fmt::format("{} error(s) encountered", errors), detail};
+  std::vector<std::string> added = copy_new_objects(plan);
+  objects.insert(objects.end(), added.begin(), added.end());
+  if (objects.empty())
+    throw BuildFailure{kExitNoChange, "no functional changes found"};
+  assemble(xen_syms);
+  offline_check(xen_syms);
+}
+
+void Pipeline::assemble(const std::string &xen_syms) {
+  progress_.begin("link", "Creating patch module");
+  std::vector<std::string> objects;
+  for (auto it = fs::recursive_directory_iterator(path("output"));
+       it != fs::recursive_directory_iterator(); ++it)
+    if (it->is_regular_file() && it->path().extension() == ".o")
+      objects.push_back(it->path().string());
+  auto xen = elf::LinkedImage::open(xen_syms);
+  AssembleRequest req;
+  req.objects = objects;
+  req.linked_path = path("output.o");
+  req.output = path(name_ + ".livepatch");
+  req.depends = parse_build_id_hex(o_.depends, "--depends");
+  if (!o_.xen_depends.empty()) {
+    req.xen_depends = parse_build_id_hex(o_.xen_depends, "--xen-depends");
+  } else if (auto id = xen.build_id()) {
+    req.xen_depends = *id;
+  } else {
+    throw BuildFailure{kExitError, xen_syms + ": no build-id to use as --xen-depends"};
+  }
+  if (o_.expect)
+    check_expectations_allowed(req.depends, req.xen_depends);
+  lp::write_file_atomically(path("depends.bin"), build_id_note(req.depends));
+  lp::write_file_atomically(path("xen_depends.bin"), build_id_note(req.xen_depends));
+  auto patch_bytes = lp::read_file(o_.patch);
+  req.modinfo = {name_,
+                 to_hex(sha256(std::span(reinterpret_cast<const uint8_t *>(patch_bytes.data()),
+                                         patch_bytes.size()))),
+                 kTool, to_hex(req.xen_depends)};
+  if (o_.prelink)
+    req.prelink_against = &xen;
+  if (o_.expect)
+    req.expect_against = &xen;
+  AssembleResult res = assemble_payload(req);
+  report_.payload = req.output;
+  report_.payload_size = res.size;
+  report_.build_id = to_hex(res.build_id);
+  report_.depends = to_hex(req.depends);
+  report_.xen_depends = to_hex(req.xen_depends);
+  report_.stripped_symbols = res.stripped;
+  for (const auto &f : res.functions)
+    fmt::print("            function: {}\n", f);
+}
+
+void Pipeline::offline_check(const std::string &xen_syms) {
+  progress_.begin("check", "Checking the payload against xen-syms");
+  auto check = find_tool("livepatch-check");
+  if (!check) {
+    report_.check = "skipped: livepatch-check not found";
+    fmt::print("            WARNING: livepatch-check not found; offline loader check skipped\n");
+    return;
+  }
+  std::string output;
+  int rc = run_capture({*check, "--xen-syms", xen_syms, report_.payload}, output);
+  check_interrupted();
+  write_text(path("livepatch-check.log"), output);
+  if (rc == 0) {
+    report_.check = "passed";
+    return;
+  }
+  std::string refused = report_.payload + ".refused";
+  fs::rename(report_.payload, refused);
+  report_.check = "refused";
+  report_.payload.clear();
+  throw BuildFailure{kExitCheckRefused,
+                     fmt::format("the loader check refused the payload (kept as {})", refused),
+                     output};
+}
+
+int Pipeline::run() {
+  try {
+    fmt::print("Building LivePatch patch: {}\n\nXen directory: {}\nPatch file: {}\n"
+               ".config file: {}\nOutput directory: {}\n\n",
+               name_, o_.srcdir, o_.patch, o_.config, out_);
+    std::fflush(stdout);
+    preflight();
+    if (o_.build_phase())
+      build_phase();
+    if (o_.diff_phase())
+      diff_phase();
+    progress_.end();
+    if (o_.diff_phase())
+      fmt::print("{}.livepatch created successfully\n", name_);
+    report_.exit_code = kExitOk;
+  } catch (const BuildFailure &f) {
+    progress_.end();
+    if (!f.detail.empty())
+      fmt::print(stderr, "{}{}", f.detail, f.detail.back() == '\n' ? "" : "\n");
+    fmt::print(stderr, "ERROR: {}.\n", f.message);
+    report_.exit_code = f.code;
+    report_.error = f.message;
+  } catch (const FileError &e) {
+    progress_.end();
+    fmt::print(stderr, "ERROR: {}.\n", e.what());
+    report_.exit_code = kExitError;
+    report_.error = e.what();
+  } catch (const Interrupted &) {
+    fmt::print(stderr, "\nERROR: interrupted.\n");
+    report_.exit_code = kExitInterrupted;
+    report_.error = "interrupted";
+  } catch (const fs::filesystem_error &e) {
+    fmt::print(stderr, "ERROR: {}.\n", e.what());
+    report_.exit_code = kExitError;
+    report_.error = e.what();
+  }
+  if (!o_.json.empty())
+    write_text(o_.json, report_json(report_));
+  return report_.exit_code;
+}
+
+} // namespace
+
+int run_livepatch_build(const Options &options) {
+  install_interrupt_handlers();
+  return Pipeline(options).run();
+}
+
+} // namespace lp::payload

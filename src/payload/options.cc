@@ -1,0 +1,121 @@
+// livepatch-build option parsing and validation (see options.h).
+#include "payload/options.h"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <filesystem>
+#include <unistd.h>
+
+namespace lp::payload {
+namespace fs = std::filesystem;
+namespace {
+
+const char kDescription[] =
+    "Build a Xen live-patch payload from a source patch.\n"
+    "Drop-in for upstream livepatch-build: two builds of the tree (the original one cached),\n"
+    "create-diff-object on every changed object, then one linked, checked payload\n"
+    "<output>/<name>.livepatch. The source tree is never modified.\n"
+    "Exit codes: 0 payload created, 1 error or bad option, 2 unsupported change,\n"
+    "3 no functional change, 4 patch does not apply, 5 build failed, 6 the loader check\n"
+    "refused the payload, 130 interrupted.";
+
+unsigned online_cpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+void require(bool ok, const char *message) {
+  if (!ok)
+    throw UsageError{message};
+}
+
+void validate(const Options &o) {
+  require(!o.srcdir.empty(), "Xen directory not given");
+  require(fs::is_directory(o.srcdir), "Xen directory does not exist");
+  require(!o.patch.empty(), "Patchfile not given");
+  require(fs::is_regular_file(o.patch), "Patchfile does not exist");
+  require(!o.config.empty(), ".config not given");
+  require(fs::is_regular_file(o.config), ".config does not exist");
+  require(!o.output.empty(), "Output directory not given");
+  require(!o.depends.empty(), "Build-id dependency not given");
+  if (!o.xen_syms.empty())
+    require(fs::is_regular_file(o.xen_syms), "xen-syms file does not exist");
+  require(o.cpus > 0, "the number of CPUs must be at least 1");
+}
+
+// Upstream canonicalises the patch's folder but keeps a symlink's own name,
+// because the payload name comes from it.
+std::string absolute_keep_name(const std::string &path) {
+  fs::path p = fs::absolute(path);
+  std::error_code ec;
+  fs::path dir = fs::canonical(p.parent_path(), ec);
+  return ((ec ? p.parent_path() : dir) / p.filename()).string();
+}
+
+} // namespace
+
+std::optional<Options> parse_options(int argc, char **argv) {
+  Options o;
+  o.cpus = online_cpus();
+  CLI::App app{kDescription, "livepatch-build"};
+  app.add_option("-s,--srcdir,--src", o.srcdir,
+                 "Root of the Xen repository (the folder that contains xen/)");
+  app.add_option("-p,--patch", o.patch, "Source patch (unified diff, applied with -p1, no fuzz)");
+  app.add_option("-c,--config", o.config, ".config of the original build (CONFIG_LIVEPATCH=y)");
+  app.add_option("-o,--output", o.output, "Output folder (must not exist, unless -k build)");
+  app.add_option("-j,--cpus", o.cpus, "Parallel jobs for make and create-diff-object")
+      ->default_str(std::to_string(o.cpus));
+  app.add_option("-k,--skip", o.skip, "build: only diff and link an existing output folder; "
+                                      "diff: only build");
+  app.add_flag("-d,--debug", o.debug, "Pass -d to create-diff-object and prelink");
+  app.add_flag("--xen-debug", o.xen_debug, "Build with debug=y (Xen without Kconfig)");
+  app.add_option("--xen-syms", o.xen_syms,
+                 "xen-syms of the running hypervisor (default: the one the build produces)");
+  app.add_option("--depends", o.depends, "Build-id (hex) the payload depends on: Xen's, or the "
+                                         "previous payload's");
+  app.add_option("--xen-depends", o.xen_depends,
+                 "Build-id (hex) of the target Xen (default: read from xen-syms)");
+  app.add_flag("--prelink", o.prelink, "Resolve symbols against xen-syms at build time");
+  app.add_flag("--strip", o.strip, "strip --strip-unneeded new object files");
+  app.add_flag("--expect", o.expect,
+               "Fill each function's expectation with the bytes its jump overwrites");
+  app.add_option("--json", o.json, "Write a JSON summary of the run to FILE");
+  app.add_option("--cache-dir", o.cache_dir,
+                 "Original-build cache (default: $XDG_CACHE_HOME/livepatch-build)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &) {
+    std::fputs(app.help().c_str(), stdout);
+    return std::nullopt;
+  } catch (const CLI::ParseError &e) {
+    throw UsageError{std::string("getopt failed: ") + e.what()};
+  }
+  validate(o);
+  o.srcdir = fs::canonical(o.srcdir).string();
+  o.patch = absolute_keep_name(o.patch);
+  o.config = fs::absolute(o.config).string();
+  o.output = fs::absolute(o.output).lexically_normal().string();
+  if (!o.output.empty() && o.output.back() == '/')
+    o.output.pop_back();
+  if (!o.xen_syms.empty())
+    o.xen_syms = fs::absolute(o.xen_syms).string();
+  if (!o.json.empty())
+    o.json = fs::absolute(o.json).string();
+  return o;
+}
+
+std::string payload_name(const std::string &patch_path) {
+  std::string name = fs::path(patch_path).filename().string();
+  if (name.find(".patch") != std::string::npos || name.find(".diff") != std::string::npos) {
+    auto dot = name.rfind('.');
+    name.erase(dot);
+  }
+  for (char &c : name)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+      c = '-';
+  if (name.size() > 127)
+    name.resize(127);
+  return name;
+}
+
+} // namespace lp::payload

@@ -1,0 +1,82 @@
+// Progress lines and the JSON summary (see run_report.h).
+#include "payload/run_report.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace lp::payload {
+namespace {
+
+std::string quote(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (c < 0x20)
+        out += fmt::format("\\u{:04x}", c);
+      else
+        out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string list(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); i++)
+    out += (i ? ", " : "") + quote(v[i]);
+  return out + "]";
+}
+
+} // namespace
+
+std::string report_json(const RunReport &r) {
+  std::string t = "{";
+  for (size_t i = 0; i < r.timings.size(); i++)
+    t += fmt::format("{}{}: {:.3f}", i ? ", " : "", quote(r.timings[i].first), r.timings[i].second);
+  t += "}";
+  return fmt::format(
+      "{{\n"
+      "  \"name\": {},\n  \"exit_code\": {},\n  \"error\": {},\n"
+      "  \"payload\": {},\n  \"payload_size\": {},\n"
+      "  \"build_id\": {},\n  \"depends\": {},\n  \"xen_depends\": {},\n"
+      "  \"cache\": {},\n  \"check\": {},\n"
+      "  \"objects\": {{\"rebuilt\": {}, \"diffed\": {}, \"new\": {}, \"ignored\": {}}},\n"
+      "  \"functions\": {{\"changed\": {}, \"new\": {}, \"ignored\": {}}},\n"
+      "  \"refusals\": {},\n  \"stripped_symbols\": {},\n  \"timings\": {}\n}}\n",
+      quote(r.name), r.exit_code, quote(r.error), quote(r.payload), r.payload_size,
+      quote(r.build_id), quote(r.depends), quote(r.xen_depends), quote(r.cache), quote(r.check),
+      list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
+      list(r.objects_ignored), list(r.functions_changed), list(r.functions_new),
+      list(r.functions_ignored), list(r.refusals), list(r.stripped_symbols), t);
+}
+
+Progress::Progress(RunReport &report)
+    : report_(report), start_(std::chrono::steady_clock::now()), phase_start_(start_) {}
+
+void Progress::begin(const std::string &key, const std::string &title) {
+  end();
+  key_ = key;
+  phase_start_ = std::chrono::steady_clock::now();
+  double at = std::chrono::duration<double>(phase_start_ - start_).count();
+  fmt::print("[{:7.2f}s] {}...\n", at, title);
+  std::fflush(stdout);
+}
+
+void Progress::end() {
+  if (key_.empty())
+    return;
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_start_).count();
+  report_.timings.emplace_back(key_, took);
+  fmt::print("            done in {:.2f}s\n", took);
+  std::fflush(stdout);
+  key_.clear();
+}
+
+} // namespace lp::payload

@@ -1,0 +1,106 @@
+// Source tree hashing, copying and patch file lists (see source_tree.h).
+#include "payload/source_tree.h"
+
+#include "elf/atomic_file.h"
+#include "elf/error.h"
+#include "payload/digest.h"
+#include "payload/process.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace lp::payload {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<fs::path> sorted_entries(const fs::path &root) {
+  std::vector<fs::path> out;
+  auto it = fs::recursive_directory_iterator(root);
+  for (; it != fs::recursive_directory_iterator(); ++it) {
+    if (it->path().filename() == ".git" && it->is_directory()) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    out.push_back(it->path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void hash_file(Sha256 &h, const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), buf.size());
+    h.update(std::string_view(buf.data(), in.gcount()));
+  }
+}
+
+std::string strip_one_component(std::string path) {
+  auto tab = path.find('\t');
+  if (tab != std::string::npos)
+    path.erase(tab);
+  while (!path.empty() && (path.back() == ' ' || path.back() == '\r'))
+    path.pop_back();
+  auto slash = path.find('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+} // namespace
+
+std::string tree_content_hash(const std::string &root) {
+  Sha256 h;
+  for (const fs::path &p : sorted_entries(root)) {
+    auto st = fs::symlink_status(p);
+    std::string rel = p.lexically_relative(root).string();
+    if (fs::is_symlink(st)) {
+      h.update("L " + rel + "\n" + fs::read_symlink(p).string() + "\n");
+    } else if (fs::is_regular_file(st)) {
+      bool exec = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+      h.update((exec ? "X " : "F ") + rel + "\n" + std::to_string(fs::file_size(p)) + "\n");
+      hash_file(h, p);
+    } else if (fs::is_directory(st)) {
+      h.update("D " + rel + "\n");
+    }
+  }
+  return to_hex(h.finish());
+}
+
+void copy_tree(const std::string &src, const std::string &dst) {
+  std::string out;
+  int rc = run_capture({"cp", "-a", "--reflink=auto", src, dst}, out);
+  check_interrupted();
+  if (rc != 0)
+    throw FileError(dst, "copying " + src + " failed: " + out.substr(0, out.find('\n')));
+}
+
+void remove_tree(const std::string &path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec)
+    throw FileError(path, "cannot remove: " + ec.message());
+}
+
+// A file header is a "--- old" line directly followed by "+++ new"; removed
+// lines that happen to start with "-- " are not mistaken for one.
+std::vector<std::string> patched_files(const std::string &patch_text) {
+  std::set<std::string> files;
+  std::istringstream in(patch_text);
+  std::string prev, line;
+  while (std::getline(in, line)) {
+    if (prev.starts_with("--- ") && line.starts_with("+++ ")) {
+      for (const std::string *h : {&prev, &line}) {
+        std::string path = h->substr(4);
+        if (!path.starts_with("/dev/null"))
+          files.insert(strip_one_component(path));
+      }
+    }
+    prev = line;
+  }
+  return {files.begin(), files.end()};
+}
+
+} // namespace lp::payload

@@ -1,0 +1,204 @@
+// livepatch-build on bad input: each failure has its message, its exit code,
+// no payload, and the user's tree is left byte-identical.
+#include "minitree.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+using lp::test::MiniTree;
+using lp::test::RunResult;
+namespace fs = std::filesystem;
+
+extern char **environ;
+
+namespace {
+
+bool no_payload(const MiniTree &t) {
+  if (!fs::exists(t.out()))
+    return true;
+  for (const auto &e : fs::directory_iterator(t.out()))
+    if (e.path().extension() == ".livepatch")
+      return false;
+  return true;
+}
+
+} // namespace
+
+TEST_CASE("bad input: missing options are named in upstream's order", "[livepatch-build][bad]") {
+  MiniTree t;
+  std::string lb = lp::test::tool_path("livepatch-build");
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), lb);
+    return lp::test::run(args);
+  };
+  RunResult none = run({});
+  CHECK(none.status == 1);
+  CHECK_THAT(none.output, Catch::Contains("ERROR: Xen directory not given."));
+  CHECK_THAT(run({"-s", t.dir().file("nope")}).output,
+             Catch::Contains("ERROR: Xen directory does not exist."));
+  CHECK_THAT(run({"--src", t.src()}).output, Catch::Contains("ERROR: Patchfile not given."));
+  RunResult missing = run({"-s", t.src(), "-p", t.dir().file("missing.patch")});
+  CHECK(missing.status == 1);
+  CHECK_THAT(missing.output, Catch::Contains("ERROR: Patchfile does not exist."));
+  auto patch = MiniTree::patch("01-table-bounds.patch");
+  CHECK_THAT(run({"-s", t.src(), "-p", patch}).output, Catch::Contains("ERROR: .config not given."));
+  CHECK_THAT(run({"-s", t.src(), "-p", patch, "-c", t.config()}).output,
+             Catch::Contains("ERROR: Output directory not given."));
+  CHECK_THAT(run({"-s", t.src(), "-p", patch, "-c", t.config(), "-o", t.out()}).output,
+             Catch::Contains("ERROR: Build-id dependency not given."));
+  RunResult bad_opt = run({"--no-such-option"});
+  CHECK(bad_opt.status == 1);
+  CHECK_THAT(bad_opt.output, Catch::Contains("getopt failed"));
+  RunResult help = run({"--help"});
+  CHECK(help.status == 0);
+  CHECK_THAT(help.output, Catch::Contains("--xen-depends"));
+}
+
+TEST_CASE("bad input: patch does not apply", "[livepatch-build][bad]") {
+  MiniTree t;
+  auto before = t.snapshot();
+  RunResult r = t.build("06-does-not-apply.patch");
+  CHECK(r.status == 4);
+  CHECK_THAT(r.output, Catch::Contains("ERROR: Source patch file failed to apply."));
+  CHECK_THAT(r.output, Catch::Contains("hunk FAILED"));
+  CHECK(no_payload(t));
+  CHECK(t.snapshot() == before);
+}
+
+TEST_CASE("bad input: a patch touching only comments is no functional change",
+          "[livepatch-build][bad]") {
+  MiniTree t;
+  auto before = t.snapshot();
+  RunResult r = t.build("02-comment-only.patch");
+  INFO(r.output);
+  CHECK(r.status == 3);
+  CHECK_THAT(r.output, Catch::Contains("ERROR: no functional changes found."));
+  CHECK(no_payload(t));
+  CHECK(t.snapshot() == before);
+}
+
+TEST_CASE("bad input: a build error shows the compiler's message", "[livepatch-build][bad]") {
+  MiniTree t;
+  auto before = t.snapshot();
+  RunResult r = t.build("03-build-error.patch");
+  CHECK(r.status == 5);
+  CHECK_THAT(r.output, Catch::Contains("common/kernel.c:9:"));
+  CHECK_THAT(r.output, Catch::Contains("error: expected expression"));
+  CHECK_THAT(r.output, Catch::Contains("ERROR: the patched build failed; see"));
+  CHECK(no_payload(t));
+  CHECK(t.snapshot() == before);
+
+  // The cache's build copy was patched; the next run restores it and works.
+  RunResult next = t.build("01-table-bounds.patch", {}, "out2");
+  INFO(next.output);
+  CHECK(next.status == 0);
+  CHECK_THAT(next.output, Catch::Contains("Restoring the cached original build"));
+}
+
+TEST_CASE("bad input: an unsupported data change names the object and reason",
+          "[livepatch-build][bad]") {
+  MiniTree t;
+  RunResult r = t.build("04-data-change.patch", {"--json", t.dir().file("r.json")});
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("xen/common/table.o:"));
+  CHECK_THAT(r.output, Catch::Contains("table_version"));
+  CHECK_THAT(r.output, Catch::Contains("unsupported"));
+  CHECK(no_payload(t));
+  std::ifstream json(t.dir().file("r.json"));
+  std::string text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("\"exit_code\": 2"));
+  CHECK_THAT(text, Catch::Contains("table_version"));
+}
+
+TEST_CASE("bad input: .config without CONFIG_LIVEPATCH", "[livepatch-build][bad]") {
+  MiniTree t;
+  t.dir().write("config", "CONFIG_X86_64=y\n# CONFIG_LIVEPATCH is not set\n");
+  RunResult r = t.build("01-table-bounds.patch");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("CONFIG_LIVEPATCH=y not set"));
+  CHECK(no_payload(t));
+}
+
+TEST_CASE("bad input: output folder already exists", "[livepatch-build][bad]") {
+  MiniTree t;
+  fs::create_directories(t.out());
+  t.dir().write("out/keep", "mine");
+  RunResult r = t.build("01-table-bounds.patch");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("ERROR: Output directory exists."));
+  CHECK(fs::exists(t.out() + "/keep"));
+  CHECK(no_payload(t));
+}
+
+TEST_CASE("bad input: xen-syms missing or unreadable", "[livepatch-build][bad]") {
+  MiniTree t;
+  RunResult missing = t.build("01-table-bounds.patch", {"--xen-syms", t.dir().file("nope")});
+  CHECK(missing.status == 1);
+  CHECK_THAT(missing.output, Catch::Contains("ERROR: xen-syms file does not exist."));
+  std::string junk = t.dir().write("junk-syms", "this is not ELF");
+  RunResult bad = t.build("01-table-bounds.patch", {"--xen-syms", junk});
+  CHECK(bad.status == 1);
+  CHECK_THAT(bad.output, Catch::Contains(junk + ":"));
+  CHECK(no_payload(t));
+}
+
+TEST_CASE("bad input: bad build-id hex", "[livepatch-build][bad]") {
+  MiniTree t;
+  RunResult r = t.build("01-table-bounds.patch", {"--xen-depends", "xyz1"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("--xen-depends: build-id 'xyz1' is not hexadecimal"));
+}
+
+TEST_CASE("bad input: SIGINT stops the build, exit 130, tree unchanged, no payload",
+          "[livepatch-build][bad][interrupt]") {
+  MiniTree t;
+  // Make the original build pause so the signal arrives mid-build.
+  std::ofstream(t.src() + "/xen/Makefile", std::ios::app)
+      << "\nxen-syms: pause\n.PHONY: pause\npause:\n\t@echo PAUSED; sleep 60\n";
+  auto before = t.snapshot();
+  std::string log = t.dir().file("run.log");
+  std::vector<std::string> args = {lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
+                                   MiniTree::patch("01-table-bounds.patch"), "-c", t.config(),
+                                   "-o", t.out(), "--depends", lp::test::kDepends,
+                                   "--cache-dir", t.cache()};
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid;
+  REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+
+  auto started = std::chrono::steady_clock::now();
+  auto paused = [&] {
+    std::ifstream in(t.out() + "/build_full_compile.log");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("PAUSED") != std::string::npos;
+  };
+  while (!paused() && std::chrono::steady_clock::now() - started < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(paused());
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(took < std::chrono::seconds(30)); // the 60 s sleep was killed
+  CHECK(no_payload(t));
+  CHECK(t.snapshot() == before);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("ERROR: interrupted."));
+}
