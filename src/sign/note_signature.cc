@@ -100,6 +100,27 @@ void remove_section(lp::elf::Object &obj, lp::elf::Section *victim) {
   });
 }
 
+// Xen's size rule, then the key's: an RSA signature is as long as the modulus.
+void check_descriptor_size(const NoteSignatureLocation &loc, EVP_PKEY *key,
+                           const std::string &name, const std::string &key_text) {
+  if (loc.descriptor_size < 1 || loc.descriptor_size > kMaxNoteDescriptor)
+    refuse(name, fmt::format("signature note descriptor is {} bytes; Xen accepts 1..{}",
+                             loc.descriptor_size, kMaxNoteDescriptor));
+  if (!is_rsa(key))
+    refuse(name, "the note signature is RSA, but the verification key is " + key_text);
+  int modulus = EVP_PKEY_get_size(key);
+  if (static_cast<int>(loc.descriptor_size) != modulus)
+    refuse(name, fmt::format("signature is {} bytes but the key's modulus is {} bytes",
+                             loc.descriptor_size, modulus));
+}
+
+// What was signed: the whole file with the descriptor bytes zeroed.
+std::vector<uint8_t> zeroed_copy(std::span<const uint8_t> file, const NoteSignatureLocation &loc) {
+  std::vector<uint8_t> copy(file.begin(), file.end());
+  std::fill_n(copy.begin() + static_cast<ptrdiff_t>(loc.descriptor_offset), loc.descriptor_size, 0);
+  return copy;
+}
+
 } // namespace
 
 bool has_note_section(std::span<const uint8_t> file, const std::string &name) {
@@ -184,21 +205,11 @@ size_t verify_note_signature(std::span<const uint8_t> file, const std::string &n
                              EVP_PKEY *key, const std::string &key_text) {
   NoteSignatureLocation loc = locate_note_signature(file, name);
   check_note_type(loc.type, name);
-  if (loc.descriptor_size < 1 || loc.descriptor_size > kMaxNoteDescriptor)
-    refuse(name, fmt::format("signature note descriptor is {} bytes; Xen accepts 1..{}",
-                             loc.descriptor_size, kMaxNoteDescriptor));
-  int modulus = EVP_PKEY_get_size(key);
-  if (!is_rsa(key))
-    refuse(name, "the note signature is RSA, but the verification key is " + key_text);
-  if (static_cast<int>(loc.descriptor_size) != modulus)
-    refuse(name, fmt::format("signature is {} bytes but the key's modulus is {} bytes",
-                             loc.descriptor_size, modulus));
-  std::vector<uint8_t> zeroed(file.begin(), file.end());
-  auto desc = file.subspan(loc.descriptor_offset, loc.descriptor_size);
-  std::fill_n(zeroed.begin() + static_cast<ptrdiff_t>(loc.descriptor_offset), desc.size(), 0);
-  if (!pkcs1_sha256_verify(key, zeroed, desc))
+  check_descriptor_size(loc, key, name, key_text);
+  auto signature = file.subspan(loc.descriptor_offset, loc.descriptor_size);
+  if (!pkcs1_sha256_verify(key, zeroed_copy(file, loc), signature))
     refuse(name, "note signature does not verify with " + key_text);
-  return desc.size();
+  return signature.size();
 }
 
 SignatureInfo describe_note_signature(std::span<const uint8_t> file, const std::string &name) {

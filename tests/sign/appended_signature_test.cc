@@ -4,6 +4,7 @@
 #include "sign_fixture.h"
 
 #include "sign/appended_signature.h"
+#include "sign/key_source.h"
 
 #include <catch2/catch.hpp>
 
@@ -230,4 +231,22 @@ TEST_CASE("appended: a wrong digest, embedded content or smuggled certificate is
 TEST_CASE("appended: a public key alone cannot verify a CMS signature", "[sign][appended]") {
   CHECK(verify_failure(appended_signed_payload(), {"", keys().pub})
             .find("give --cert") != std::string::npos);
+}
+
+TEST_CASE("appended: a payload carrying both formats is refused as ambiguous", "[sign][appended]") {
+  auto key = lp::sign::load_private_key(keys().key, "");
+  auto cert = lp::sign::load_certificate(keys().cert, "");
+  auto both = lp::sign::append_signature(note_signed_payload(), key.get(), cert.get(), false, "k");
+  CHECK(verify_failure(both, with_cert(keys().cert)).find("carries both a note and an appended "
+                                                          "signature") != std::string::npos);
+  auto info = lp::sign::show_payload(both, "payload");
+  REQUIRE(info.size() == 2);
+  CHECK(info[0].format == lp::sign::Format::note);
+  CHECK(info[1].format == lp::sign::Format::appended);
+  // --replace removes both and leaves exactly one.
+  lp::sign::SignOptions opt;
+  opt.key = keys().key;
+  opt.replace = true;
+  auto resigned = lp::sign::sign_payload(both, "payload", opt);
+  CHECK(resigned == note_signed_payload());
 }
