@@ -116,29 +116,32 @@ void analyse_units(Analysis &a) {
     }
   }
   // .cold parts travel with their parent function (same file scope).
-  std::unordered_map<std::string, Unit *> functions;
+  std::vector<Unit *> cold;
   for (const auto &u : a.units)
-    if (u->function)
-      functions.emplace(u->file + "#" + std::string(u->name()), u.get());
-  for (const auto &u : a.units) {
-    if (!u->function)
-      continue;
+    if (u->function && cold_parent_name(u->name()))
+      cold.push_back(u.get());
+  std::unordered_map<std::string, Unit *> functions;
+  if (!cold.empty())
+    for (const auto &u : a.units)
+      if (u->function)
+        functions.emplace(u->file + "#" + std::string(u->name()), u.get());
+  for (Unit *u : cold) {
     auto parent = cold_parent_name(u->name());
-    if (!parent)
-      continue;
     auto it = functions.find(u->file + "#" + std::string(*parent));
     if (it == functions.end() && !u->file.empty())
       it = functions.find("#" + std::string(*parent));
     if (it == functions.end())
       throw FileError(a.path, fmt::format("failed to find parent function for {}", u->name()));
     u->parent = it->second;
-    it->second->children.push_back(u.get());
+    it->second->children.push_back(u);
   }
   // Resolve every relocation of every unit, in offset order.
   for (const auto &u : a.units) {
     const Section *sec = u->section;
     if (!sec->rela)
       continue;
+    if (u->bundled)
+      u->refs.reserve(sec->rela->relas.size());
     for (const Rela &r : sec->rela->relas)
       if (r.offset >= u->start && (r.offset < u->end || (u->bundled && r.offset < sec->size)))
         u->refs.push_back(resolve(a, *sec, r, 0, false));
@@ -180,9 +183,16 @@ Ref resolve(Analysis &a, const Section &from, const Rela &r, uint64_t entry_star
     return ref;
   }
   // The offset really meant: needed for strings, constants, shared sections.
+  // `lea .LC3(%rip)`, by far the most common string reference, carries -4
+  // against the string's own label: taken without decoding. Anything else
+  // decodes the instruction to find where it ends.
   if (!line_bits && from.is_exec() && is_pc_relative(r.type)) {
-    auto insn = a.insns(&from).containing(r.offset);
-    at += insn ? static_cast<int64_t>(insn->end - r.offset) : 4;
+    if ((t->flags & SHF_MERGE) && !r.sym->is_section() && r.addend == -4) {
+      at += 4;
+    } else {
+      auto insn = a.insns(&from).containing(r.offset);
+      at += insn ? static_cast<int64_t>(insn->end - r.offset) : 4;
+    }
   }
   ref.at = static_cast<uint64_t>(at);
   if (t->is_strings()) {
@@ -212,46 +222,39 @@ std::string read_string(const Section &s, uint64_t offset) {
 // locals that still collide (count.1 in f, count.2 in g) are told apart by
 // the functions that use them; what still collides is numbered in order.
 void assign_keys(Analysis &a) {
-  std::unordered_map<std::string, std::vector<Unit *>> groups;
+  a.by_key.clear();
+  a.by_key.reserve(a.units.size());
+  std::unordered_set<std::string> colliding;
   for (const auto &u : a.units) {
     if (u->special_static)
       continue;
-    if (u->global())
-      u->key = std::string(u->name());
-    else
-      u->key = u->file + "#" + strip_numbering(u->name());
-    groups[u->key].push_back(u.get());
+    u->key = u->global() ? std::string(u->name()) : u->file + "#" + strip_numbering(u->name());
+    if (!a.by_key.try_emplace(u->key, u.get()).second)
+      colliding.insert(u->key);
   }
-  // Which functions use each static local object.
+  if (colliding.empty())
+    return;
+  // Which functions use each colliding static local object.
   std::unordered_map<const Unit *, std::vector<std::string>> users;
   for (const auto &u : a.units) {
     if (!u->function)
       continue;
     for (const Ref &r : u->refs)
-      if (r.unit && !r.unit->function && !r.unit->global())
+      if (r.unit && !r.unit->function && !r.unit->global() && colliding.count(r.unit->key))
         users[r.unit].push_back(u->file + "#" + strip_numbering(u->name()));
   }
-  std::vector<std::string> order;
-  for (auto &[key, v] : groups)
-    if (v.size() > 1)
-      order.push_back(key);
-  std::sort(order.begin(), order.end());
-  for (const auto &key : order) {
-    auto &v = groups[key];
-    for (Unit *u : v) {
-      if (u->function || u->global())
-        continue;
-      auto &us = users[u];
+  for (const auto &key : colliding)
+    a.by_key.erase(key);
+  for (const auto &u : a.units) {
+    if (u->key.empty() || !colliding.count(u->key))
+      continue;
+    if (!u->function && !u->global()) {
+      auto &us = users[u.get()];
       std::sort(us.begin(), us.end());
       us.erase(std::unique(us.begin(), us.end()), us.end());
       for (const auto &name : us)
         u->key += "@" + name;
     }
-  }
-  a.by_key.clear();
-  for (const auto &u : a.units) {
-    if (u->key.empty())
-      continue;
     std::string key = u->key;
     for (int n = 2; a.by_key.count(key); ++n)
       key = fmt::format("{}~{}", u->key, n);
