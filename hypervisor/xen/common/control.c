@@ -6,9 +6,10 @@
  * and the workload report. ACTION only schedules, exactly like Xen's sysctl;
  * the main loop then joins the rendezvous and the tool polls GET.
  *
- * Receiving: once the first byte arrives, the rest of the frame is read in a
- * tight loop (no halting) with a 2-second inter-byte timeout; a bad magic
- * byte is skipped so the stream resynchronises.
+ * Receiving: COM2's receive interrupt (ISA IRQ 3 through the I/O APIC)
+ * wakes CPU 0 whenever bytes arrive, and between bytes CPU 0 halts instead
+ * of polling; a frame must keep coming with at most 2 s between bytes, and a
+ * bad magic byte is skipped so the stream resynchronises.
  */
 #include <xen/control.h>
 #include <xen/serial.h>
@@ -21,8 +22,11 @@
 #include <public/control.h>
 #include <asm/smp.h>
 #include <asm/time.h>
+#include <asm/processor.h>
+#include <asm/apic.h>
 
 #define RX_TIMEOUT_NS 2000000000ul
+
 
 static uint8_t req_body[CTL_MAX_BODY] __aligned(PAGE_SIZE);
 static uint8_t rsp_body[64 * 1024];
@@ -39,6 +43,8 @@ void control_init(void)
         return;
     }
     uart_init(COM2);
+    uart_enable_rx_irq(COM2);
+    ioapic_route_isa_irq(3, SERIAL_VECTOR);
     for (i = 0; i < 64 && uart_rx_ready(COM2); i++)
         uart_getc(COM2);
     printk("control: listening on COM2\n");
@@ -55,6 +61,13 @@ static bool read_bytes(uint8_t *p, uint64_t n)
             deadline = now_ns() + RX_TIMEOUT_NS;
         } else if (now_ns() > deadline) {
             return false;
+        } else {
+            /*
+             * Sleep until the receive interrupt (or the 1 ms tick). Spinning
+             * on the status register would take QEMU's big lock over and over
+             * and starve the main loop that refills the FIFO from the socket.
+             */
+            safe_halt();
         }
     }
     return true;
@@ -217,34 +230,41 @@ static bool sync_magic(void)
     return false;
 }
 
+static void serve_request(void);
+
 bool control_poll(void)
+{
+    if (!channel_present || !uart_rx_ready(COM2))
+        return false;
+    serve_request();
+    return true;
+}
+
+static void serve_request(void)
 {
     uint8_t hdr[8], tail[4];
     uint32_t op, len, out = 0;
     int32_t rc;
 
-    if (!channel_present || !uart_rx_ready(COM2))
-        return false;
     if (!sync_magic() || !read_bytes(hdr, 8))
-        return true;
+        return;
     op = get32(hdr);
     len = get32(hdr + 4);
     if (len > sizeof(req_body)) {
         respond(op, -E2BIG, NULL, 0);
-        return true;
+        return;
     }
     if (!read_bytes(req_body, len) || !read_bytes(tail, 4)) {
         printk("control: request truncated\n");
-        return true;
+        return;
     }
     if (get32(tail) != ctl_check(req_body, len)) {
         respond(op, -EFAULT, NULL, 0);
-        return true;
+        return;
     }
     if (op >= ARRAY_SIZE(handlers) || !handlers[op])
         rc = -EOPNOTSUPP;
     else
         rc = handlers[op](req_body, len, &out);
     respond(op, rc, rsp_body, out);
-    return true;
 }

@@ -63,6 +63,19 @@ void apic_send_ipi_others(uint32_t icr_low)
     apic_write(APIC_ICR_LO, APIC_DEST_ALLBUT | icr_low);
 }
 
+/*
+ * The I/O APIC (0xfec00000): route ISA IRQ `irq` (QEMU's pc machine wires
+ * ISA IRQs 1-15 straight to the same pins) to `vector` on APIC id 0,
+ * edge-triggered, active high.
+ */
+void ioapic_route_isa_irq(unsigned int irq, uint8_t vector)
+{
+    writel(0x10 + 2 * irq, IOAPIC_BASE);
+    writel(vector, IOAPIC_BASE + 0x10);
+    writel(0x11 + 2 * irq, IOAPIC_BASE);
+    writel(0, IOAPIC_BASE + 0x10);
+}
+
 void apic_kick_others(void)
 {
     apic_send_ipi_others(KICK_VECTOR);

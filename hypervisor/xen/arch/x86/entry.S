@@ -25,6 +25,7 @@ stub_\vec:
     .endr
     STUB 0xf0
     STUB 0xf1
+    STUB 0xf2
     STUB 0xff
 
 common_interrupt:
@@ -74,11 +75,13 @@ idt_stubs:
     .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad stub_\v
     .endr
-    .globl idt_stub_timer, idt_stub_kick, idt_stub_spurious
+    .globl idt_stub_timer, idt_stub_kick, idt_stub_serial, idt_stub_spurious
 idt_stub_timer:
     .quad stub_0xf0
 idt_stub_kick:
     .quad stub_0xf1
+idt_stub_serial:
+    .quad stub_0xf2
 idt_stub_spurious:
     .quad stub_0xff
     .section .note.GNU-stack, "", @progbits

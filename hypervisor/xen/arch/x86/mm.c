@@ -145,6 +145,7 @@ void paging_init(uint64_t ram_bytes)
     }
     map_page(APIC_BASE, PERM_MMIO);
     map_page(0xfed00000ul, PERM_MMIO); /* HPET */
+    map_page(IOAPIC_BASE, PERM_MMIO);
     if (next_table_page > pool_start)
         panic("paging: page-table pool overflow");
     for (a = 0; a < pool_start >> PAGE_SHIFT; a++)

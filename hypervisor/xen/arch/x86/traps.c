@@ -27,7 +27,7 @@ struct idt_entry {
 
 static struct idt_entry idt[256] __aligned(16);
 extern const uint64_t idt_stubs[32];
-extern const uint64_t idt_stub_timer, idt_stub_kick, idt_stub_spurious;
+extern const uint64_t idt_stub_timer, idt_stub_kick, idt_stub_serial, idt_stub_spurious;
 extern const struct exception_table_entry __start___ex_table[], __stop___ex_table[];
 
 volatile uint64_t fault_count;
@@ -60,6 +60,7 @@ void idt_init(void)
         set_gate(v, idt_stubs[v]);
     set_gate(TIMER_VECTOR, idt_stub_timer);
     set_gate(KICK_VECTOR, idt_stub_kick);
+    set_gate(SERIAL_VECTOR, idt_stub_serial);
     set_gate(SPURIOUS_VECTOR, idt_stub_spurious);
 }
 
@@ -122,6 +123,9 @@ void do_trap(struct cpu_regs *regs)
     case TIMER_VECTOR:
         timer_ticks[smp_processor_id() % NR_CPUS]++;
         tlb_flush_ipi_check();
+        apic_eoi();
+        return;
+    case SERIAL_VECTOR: /* COM2 has data: the halted reader wakes up */
         apic_eoi();
         return;
     case KICK_VECTOR:

@@ -1,5 +1,5 @@
 /*
- * Polled driver for a 16550 UART. The FIFOs are enabled so that QEMU hands
+ * Driver for a 16550 UART, polled except for an optional receive interrupt. The FIFOs are enabled so that QEMU hands
  * the guest 16 received bytes at a time, which keeps large uploads on the
  * control channel fast; transmit waits for the holding register to empty.
  */
@@ -36,6 +36,13 @@ void uart_putc(uint16_t port, char c)
     while (!(inb(port + LSR) & LSR_THRE))
         asm volatile("pause");
     outb((uint8_t)c, port + THR);
+}
+
+/* Raise the UART's interrupt line while received data is waiting. */
+void uart_enable_rx_irq(uint16_t port)
+{
+    outb(0x01, port + IER);
+    outb(0x0b, port + MCR); /* DTR, RTS, OUT2 (gates the ISA IRQ) */
 }
 
 bool uart_rx_ready(uint16_t port) { return inb(port + LSR) & LSR_DR; }

@@ -11,6 +11,7 @@
 bool uart_present(uint16_t port);
 void uart_init(uint16_t port);
 void uart_putc(uint16_t port, char c);
+void uart_enable_rx_irq(uint16_t port);
 bool uart_rx_ready(uint16_t port);
 uint8_t uart_getc(uint16_t port); /* only after uart_rx_ready */
 #endif

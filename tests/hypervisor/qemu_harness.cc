@@ -1,0 +1,114 @@
+// QEMU harness for the hypervisor tests: see qemu_harness.h.
+#include "qemu_harness.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+
+extern char **environ;
+
+namespace minixen::test {
+
+std::string image_dir() { return MINIXEN_IMAGE_DIR; }
+
+std::string payload(const std::string &name) {
+  return image_dir() + "/test/livepatch/" + name + ".livepatch";
+}
+
+Minixen::Minixen() {
+  std::vector<std::string> args = {
+      "qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64", "-smp", "2",
+      "-m", "256", "-nographic", "-no-reboot", "-monitor", "none",
+      "-serial", "file:" + dir_.file("console.log"),
+      "-serial", "unix:" + dir_.file("ctl.sock") + ",server=on,wait=off",
+      "-kernel", image_dir() + "/xen"};
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  auto start = std::chrono::steady_clock::now();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::string qemu_log = dir_.file("qemu.log");
+  posix_spawn_file_actions_addopen(&fa, 1, qemu_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  int rc = posix_spawnp(&qemu_, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  bool ready = wait_console("minixen: ready", 10000);
+  boot_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO("console:\n" << console());
+  REQUIRE(ready);
+}
+
+Minixen::~Minixen() {
+  if (qemu_ > 0 && !exited_) {
+    kill(qemu_, SIGTERM);
+    waitpid(qemu_, nullptr, 0);
+  }
+}
+
+lp::test::RunResult Minixen::tool(const std::vector<std::string> &args) const {
+  std::vector<std::string> argv = {lp::test::tool_path("minixen-livepatch"), "--socket",
+                                   dir_.file("ctl.sock")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return lp::test::run(argv);
+}
+
+lp::test::RunResult Minixen::act(const std::vector<std::string> &args) const {
+  lp::test::RunResult r = tool(args);
+  for (int attempt = 0; attempt < 10 && r.status == 2; attempt++) {
+    bool timed_out = r.output.find("16 (Device or resource busy)") != std::string::npos ||
+                     r.output.find("didn't complete") != std::string::npos;
+    if (!timed_out || r.output.find("can't") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    r = tool(args);
+  }
+  return r;
+}
+
+std::string Minixen::call(const std::string &name, const std::string &arg) const {
+  std::vector<std::string> args = {"call", name};
+  if (!arg.empty())
+    args.push_back(arg);
+  auto r = tool(args);
+  INFO("call " << name << " " << arg << ":\n" << r.output);
+  REQUIRE(r.status == 0);
+  std::string out = r.output;
+  while (!out.empty() && out.back() == '\n')
+    out.pop_back();
+  return out;
+}
+
+std::string Minixen::console() const {
+  std::ifstream in(dir_.file("console.log"), std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Minixen::wait_console(const std::string &text, int timeout_ms) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (console().find(text) != std::string::npos)
+      return true;
+    int status;
+    if (!exited_ && waitpid(qemu_, &status, WNOHANG) == qemu_) {
+      exited_ = true;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return console().find(text) != std::string::npos;
+}
+
+} // namespace minixen::test
