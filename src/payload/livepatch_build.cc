@@ -472,6 +472,10 @@ void Pipeline::offline_check(const std::string &xen_syms) {
     report_.check = "passed";
     return;
   }
+  if (auto id = elf::LinkedImage::open(xen_syms).build_id(); id && to_hex(*id) != report_.xen_depends)
+    output += fmt::format("note: --xen-depends {} is not the build-id of {} ({}); pass --xen-syms "
+                          "of the hypervisor the payload is for\n",
+                          report_.xen_depends, xen_syms, to_hex(*id));
   std::string refused = report_.payload + ".refused";
   fs::rename(report_.payload, refused);
   report_.check = "refused";

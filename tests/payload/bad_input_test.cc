@@ -149,6 +149,20 @@ TEST_CASE("bad input: xen-syms missing or unreadable", "[livepatch-build][bad]")
   CHECK(no_payload(t));
 }
 
+TEST_CASE("bad input: a payload the loader refuses is not a success (exit 6)",
+          "[livepatch-build][bad][check]") {
+  MiniTree t;
+  RunResult r = t.build("01-table-bounds.patch",
+                        {"--xen-depends", "0123456789abcdef0123456789abcdef01234567"});
+  INFO(r.output);
+  CHECK(r.status == 6);
+  CHECK_THAT(r.output, Catch::Contains("refused"));
+  CHECK_THAT(r.output, Catch::Contains("is not the build-id of"));
+  CHECK_THAT(r.output, Catch::Contains("ERROR: the loader check refused the payload"));
+  CHECK(no_payload(t));
+  CHECK(fs::exists(t.out() + "/01-table-bounds.livepatch.refused"));
+}
+
 TEST_CASE("bad input: bad build-id hex", "[livepatch-build][bad]") {
   MiniTree t;
   RunResult r = t.build("01-table-bounds.patch", {"--xen-depends", "xyz1"});
