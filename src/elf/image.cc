@@ -130,7 +130,7 @@ std::optional<std::vector<uint8_t>> LinkedImage::build_id_note() const {
 }
 
 const std::vector<size_t> *LinkedImage::named(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : &it->second;
 }
 

@@ -68,7 +68,13 @@ private:
 
   Object obj_;
   std::vector<ImageSymbol> symbols_;
-  std::unordered_map<std::string, std::vector<size_t>> by_name_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::vector<size_t>, NameHash, std::equal_to<>> by_name_;
   // Allocated PROGBITS sections with contents, sorted by address, for read().
   std::vector<const Section *> by_addr_;
 };

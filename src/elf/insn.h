@@ -24,6 +24,7 @@ struct Insn {
   uint64_t end = 0;   // offset one past the last byte
 };
 
+// Not thread-safe: use one decoder per thread.
 class InsnDecoder {
 public:
   InsnDecoder();

@@ -37,6 +37,12 @@ namespace lp::elf {
 struct Section;
 struct Symbol;
 
+// The largest section alignment the reader accepts and the writer emits.
+// Real x86-64 objects and images use at most a page or a 2 MiB superpage;
+// the cap keeps a corrupt sh_addralign from making the writer pad by
+// exabytes.
+inline constexpr uint64_t kMaxSectionAlign = uint64_t(1) << 24;
+
 // One RELA entry. `sym` is never null in a well-formed model (a relocation
 // against symbol index 0 is refused by the reader).
 struct Rela {

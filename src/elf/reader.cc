@@ -189,6 +189,9 @@ void Reader::check_sections() {
     if (!is_power_of_two_or_zero(s.sh_addralign))
       fail(fmt::format("section {} has sh_addralign {}, which is not a power of two", nm,
                        s.sh_addralign));
+    if (s.sh_addralign > kMaxSectionAlign)
+      fail(fmt::format("section {} has sh_addralign {}, larger than the supported {}", nm,
+                       s.sh_addralign, kMaxSectionAlign));
     if (s.sh_type == SHT_REL)
       fail(fmt::format("section {} is SHT_REL; only SHT_RELA relocations exist on x86-64", nm));
     if (s.sh_type == SHT_SYMTAB_SHNDX)
@@ -246,9 +249,8 @@ std::vector<uint8_t> Reader::inflate(uint32_t index, std::span<const uint8_t> ra
   const uint64_t packed = raw.size() - sizeof ch;
   if (ch.ch_size > packed * 1032 + 64)
     fail(fmt::format("compressed section {} claims an impossible size {}", nm, ch.ch_size));
-  if (!is_power_of_two_or_zero(ch.ch_addralign))
-    fail(fmt::format("compressed section {} has alignment {}, which is not a power of two", nm,
-                     ch.ch_addralign));
+  if (!is_power_of_two_or_zero(ch.ch_addralign) || ch.ch_addralign > kMaxSectionAlign)
+    fail(fmt::format("compressed section {} has unsupported alignment {}", nm, ch.ch_addralign));
   std::vector<uint8_t> out(ch.ch_size);
   uLongf out_len = out.size();
   int rc = uncompress(out.data(), &out_len, raw.data() + sizeof ch, packed);

@@ -208,8 +208,8 @@ Elf64_Shdr Writer::header_for(const Section &sec, std::vector<uint8_t> &derived)
   sh.sh_addr = sec.addr;
   sh.sh_addralign = (sec.is_alloc() && sec.align == 0) ? 1 : sec.align;
   sh.sh_entsize = sec.entsize;
-  if ((sh.sh_addralign & (sh.sh_addralign - 1)) != 0)
-    fail(fmt::format("section {} has alignment {}, which is not a power of two", sec.name, sec.align));
+  if ((sh.sh_addralign & (sh.sh_addralign - 1)) != 0 || sh.sh_addralign > kMaxSectionAlign)
+    fail(fmt::format("section {} has unsupported alignment {}", sec.name, sec.align));
   if (sec.type == SHT_RELA) {
     if (!sec.info)
       fail(fmt::format("relocation section {} has no target section", sec.name));
