@@ -91,7 +91,23 @@ void check_key_file_mode(const std::string &spec) {
                                       st.st_mode & 07777));
 }
 
+// What is refused before OpenSSL sees the specification: a PIN written into
+// a pkcs11: URI (it would sit on the command line), and a folder (OSSL_STORE
+// would quietly take the first key or certificate among its files).
+void check_spec(const std::string &spec) {
+  if (is_pkcs11_uri(spec)) {
+    if (spec.find("pin-value=") != std::string::npos)
+      throw FileError("pkcs11: URI", "pin-value puts the PIN on the command line; use "
+                                     "LIVEPATCH_SIGN_PIN or --passphrase-file instead");
+    return;
+  }
+  struct stat st;
+  if (stat(local_path(spec).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw FileError(spec, "is a directory, not a key or certificate file");
+}
+
 StoreCtxPtr open_store(const std::string &spec, UI_METHOD *ui, PassphraseState &state) {
+  check_spec(spec);
   if (is_pkcs11_uri(spec))
     load_pkcs11_provider_once();
   StoreCtxPtr ctx(
@@ -156,6 +172,7 @@ std::optional<std::string> find_passphrase(const std::string &passphrase_file) {
 }
 
 PkeyPtr load_private_key(const std::string &spec, const std::string &passphrase_file) {
+  check_spec(spec);
   if (!is_pkcs11_uri(spec))
     check_key_file_mode(spec);
   PassphraseState state{find_passphrase(passphrase_file)};

@@ -125,6 +125,21 @@ TEST_CASE("keys: a pkcs11: URI without a provider gives a clear error", "[sign][
   CHECK((no_provider || no_token));
 }
 
+TEST_CASE("keys: a PIN inside a pkcs11: URI is refused without being echoed", "[sign][keys]") {
+  std::string failure = sign_failure("pkcs11:token=t;object=k;pin-value=918273");
+  INFO(failure);
+  CHECK(failure.find("pin-value puts the PIN on the command line") != std::string::npos);
+  CHECK(failure.find("918273") == std::string::npos);
+}
+
+TEST_CASE("keys: a folder is not a key or certificate file", "[sign][keys]") {
+  TempDir dir;
+  std::filesystem::copy_file(keys().cert, dir.file("cert.pem"));
+  chmod(dir.path().c_str(), 0700);
+  CHECK(sign_failure(dir.path()).find("is a directory") != std::string::npos);
+  CHECK_THROWS_WITH(lp::sign::load_certificate(dir.path(), ""), Catch::Contains("is a directory"));
+}
+
 TEST_CASE("keys: PEM and DER certificates, key and certificate in one file", "[sign][keys]") {
   TempDir dir;
   auto pem = lp::sign::load_certificate(keys().cert, "");
