@@ -126,10 +126,11 @@ Status run(const Options &o, Result &res, Log &log) {
   Object out;
   if (v.refusals.empty())
     out = build_output({&o, &orig, &patched, &v, &inc, &xen, &expectations, &log}, v.refusals);
+  locate_refusals(o.patched, v.refusals);
   res.refusals = v.refusals;
   if (!v.refusals.empty()) {
     for (const Refusal &r : v.refusals)
-      log.normal(r.reason);
+      log.normal(r.location.empty() ? r.reason : r.reason + " (" + r.location + ")");
     log.normal(fmt::format("ERROR: {} unsupported change(s): unreconcilable difference",
                            v.refusals.size()));
     return kUnsupported;

@@ -273,6 +273,9 @@ struct OutputRequest {
 };
 Object build_output(const OutputRequest &req, std::vector<Refusal> &refusals);
 
+// source_location.cc: "file:line" of each refusal's symbol, from DWARF when present
+void locate_refusals(const std::string &patched_path, std::vector<Refusal> &refusals);
+
 // report.cc
 std::string json_report(const Result &r, const Options &o);
 void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &log);

@@ -89,14 +89,14 @@ void analyse_units(Analysis &a) {
   for (const auto &s : o.symbols) {
     if (s->is_file())
       a.files.push_back(s->name);
-    if (!unit_candidate(*s))
+    if (!unit_candidate(*s) || s->value > s->section->size)
       continue;
     auto u = std::make_unique<Unit>();
     u->sym = s.get();
     u->section = s->section;
     u->function = s->is_func();
     u->start = s->value;
-    u->end = s->value + s->size;
+    u->end = std::min<uint64_t>(s->value + s->size, s->section->size);
     u->file = file_of(*s);
     u->special_static = !u->function && s->is_local() && special_static_prefix(s->name).has_value();
     a.unit_of_symbol[s->input_index] = u.get();

@@ -133,3 +133,19 @@ __attribute__((noinline)) int a(int x) { alternative("nop; nop; nop", "lfence", 
   CHECK(bad.status == 1);
   CHECK(bad.error.find("sizes3: line 1") != std::string::npos);
 }
+
+TEST_CASE("refusals carry the source location when the object has debug info", "[diff][cli]") {
+  TempDir dir;
+  Pair p;
+  p.sources = {{"x", "int limit = 5;\nint f(void) { return limit; }\n",
+                "int limit = 7;\nint f(void) { return limit; }\n"}};
+  p.cflags = {"-g"};
+  p.prelude = false;
+  Outcome o = run_pair(dir, p);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 2);
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].symbol == "limit");
+  CHECK(o.result.refusals[0].location.ends_with("x.c:1"));
+  CHECK(o.logged("data object limit changed"));
+}
