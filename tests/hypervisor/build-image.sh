@@ -2,18 +2,28 @@
 # Builds a private copy of the in-tree hypervisor and its test payloads for
 # the QEMU tests, so tests never touch (or depend on build products in) the
 # source tree that livepatch-build patches and rebuilds.
-#   build-image.sh XEN_SRC FIXTURES_SRC DEST
+#   build-image.sh XEN_SRC FIXTURES_SRC DEST [off|warn|enforce]
 # DEST/xen gets the sources (build products excluded), then
 # `make defconfig` (first time), `make`, and the payloads in
-# DEST/xen/test/livepatch.
+# DEST/xen/test/livepatch. With warn or enforce, an RSA-2048 key pair is
+# generated once (DEST/signing-key.pem, DEST/xen/verify_key.pem) and built
+# into the image as CONFIG_PAYLOAD_VERIFY_KEY.
 set -e
-src=$1 fixtures=$2 dest=$3
+src=$1 fixtures=$2 dest=$3 mode=${4:-off}
 mkdir -p "$dest/xen"
 tar -C "$src" -cf - \
   --exclude='*.o' --exclude='.*.d' --exclude='.*.o.tmp' --exclude='./xen' \
   --exclude='./xen-syms' --exclude='./.xen-syms.*' --exclude='./.config' \
   --exclude='./include/generated' --exclude='./include/xen/compile.h' \
   --exclude='./common/.verify_key.S' --exclude='./test' . | tar -C "$dest/xen" -xf -
-[ -f "$dest/xen/.config" ] || make -s -C "$dest/xen" defconfig >/dev/null
+if [ "$mode" != off ] && [ ! -f "$dest/signing-key.pem" ]; then
+  openssl genrsa -out "$dest/signing-key.pem" 2048 2>/dev/null
+  chmod 600 "$dest/signing-key.pem"
+  openssl rsa -in "$dest/signing-key.pem" -pubout -out "$dest/xen/verify_key.pem" 2>/dev/null
+fi
+if [ ! -f "$dest/xen/.config" ]; then
+  make -s -C "$dest/xen" defconfig >/dev/null
+  sed -i "s/^CONFIG_PAYLOAD_VERIFY_MODE=.*/CONFIG_PAYLOAD_VERIFY_MODE=\"$mode\"/" "$dest/xen/.config"
+fi
 make -s -C "$dest/xen" -j2 >/dev/null
 make -s -C "$fixtures" XEN_ROOT="$dest/xen" OUT="$dest/xen/test/livepatch" -j2 >/dev/null

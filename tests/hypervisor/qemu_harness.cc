@@ -17,18 +17,20 @@ extern char **environ;
 namespace minixen::test {
 
 std::string image_dir() { return MINIXEN_IMAGE_DIR; }
+std::string enforce_image_dir() { return std::string(MINIXEN_ENFORCE_DIR) + "/xen"; }
+std::string enforce_signing_key() { return std::string(MINIXEN_ENFORCE_DIR) + "/signing-key.pem"; }
 
-std::string payload(const std::string &name) {
-  return image_dir() + "/test/livepatch/" + name + ".livepatch";
+std::string payload(const std::string &name, const std::string &image) {
+  return image + "/test/livepatch/" + name + ".livepatch";
 }
 
-Minixen::Minixen() {
+Minixen::Minixen(const std::string &image) {
   std::vector<std::string> args = {
       "qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64", "-smp", "2",
       "-m", "256", "-nographic", "-no-reboot", "-monitor", "none",
       "-serial", "file:" + dir_.file("console.log"),
       "-serial", "unix:" + dir_.file("ctl.sock") + ",server=on,wait=off",
-      "-kernel", image_dir() + "/xen"};
+      "-kernel", image + "/xen"};
   std::vector<char *> argv;
   for (auto &a : args)
     argv.push_back(a.data());

@@ -15,9 +15,16 @@
 
 namespace minixen::test {
 
+// Folder of the hypervisor image the tests boot (xen, xen-syms, test/livepatch).
+std::string image_dir();
+// The image built with CONFIG_PAYLOAD_VERIFY_MODE="enforce", and its signing key.
+std::string enforce_image_dir();
+std::string enforce_signing_key();
+
 class Minixen {
 public:
-  Minixen();
+  // Boots the image in `image` (default: image_dir(), signature checking off).
+  explicit Minixen(const std::string &image = image_dir());
   ~Minixen();
   Minixen(const Minixen &) = delete;
   Minixen &operator=(const Minixen &) = delete;
@@ -45,8 +52,6 @@ private:
 };
 
 // Path of a test payload built by build-image.sh (e.g. "xen_hello_world").
-std::string payload(const std::string &name);
-// Path of the hypervisor image the tests boot.
-std::string image_dir();
+std::string payload(const std::string &name, const std::string &image = image_dir());
 
 } // namespace minixen::test
