@@ -242,8 +242,10 @@ void Pipeline::original_build(CacheEntry &entry) {
     write_text(path("build_full_compile.log"), "original build reused from " + entry.dir() + "\n");
     if (entry.build_dirty()) {
       progress_.begin("restore", "Restoring the cached original build");
-      remove_tree(entry.build());
-      copy_tree(entry.pristine(), entry.build());
+      if (fs::is_directory(entry.build()))
+        sync_tree(entry.pristine(), entry.build());
+      else
+        copy_tree(entry.pristine(), entry.build());
       entry.set_build_dirty(false);
     }
     return;
@@ -262,7 +264,10 @@ void Pipeline::original_build(CacheEntry &entry) {
   if (!fs::exists(entry.build() + "/.scmversion"))
     write_text(entry.build() + "/.scmversion", "unavailable\n");
   std::string xen = entry.build() + "/xen";
-  make_or_fail(make_command(xen, true), make_env(path("build_full_clean.log")), "make clean");
+  if (tree_has_objects(entry.build()))
+    make_or_fail(make_command(xen, true), make_env(path("build_full_clean.log")), "make clean");
+  else
+    write_text(path("build_full_clean.log"), "source tree has no objects: make clean skipped\n");
   make_or_fail(make_command(xen, false), make_env(path("build_full_compile.log")),
                "the original build");
   copy_tree(entry.build(), entry.pristine());

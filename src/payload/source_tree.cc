@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/stat.h>
 #include <set>
 #include <sstream>
 
@@ -75,6 +77,68 @@ void copy_tree(const std::string &src, const std::string &dst) {
   check_interrupted();
   if (rc != 0)
     throw FileError(dst, "copying " + src + " failed: " + out.substr(0, out.find('\n')));
+}
+
+namespace {
+
+bool same_file(const fs::path &a, const fs::path &b) {
+  struct stat sa {}, sb {};
+  if (lstat(a.c_str(), &sa) != 0 || lstat(b.c_str(), &sb) != 0)
+    return false;
+  return sa.st_mode == sb.st_mode && sa.st_size == sb.st_size &&
+         sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec == sb.st_mtim.tv_nsec;
+}
+
+void copy_entry(const fs::path &from, const fs::path &to) {
+  std::error_code ec;
+  fs::remove_all(to, ec);
+  auto st = fs::symlink_status(from);
+  if (fs::is_symlink(st))
+    fs::copy_symlink(from, to);
+  else if (fs::is_directory(st))
+    fs::create_directory(to, from);
+  else
+    fs::copy_file(from, to);
+  struct stat sf {};
+  lstat(from.c_str(), &sf);
+  struct timespec times[2] = {sf.st_atim, sf.st_mtim};
+  utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW);
+}
+
+} // namespace
+
+void sync_tree(const std::string &src, const std::string &dst) {
+  std::set<std::string> wanted;
+  for (const fs::path &p : sorted_entries(src)) {
+    std::string rel = p.lexically_relative(src).string();
+    wanted.insert(rel);
+    fs::path target = fs::path(dst) / rel;
+    if (fs::is_directory(fs::symlink_status(p)) && fs::is_directory(fs::symlink_status(target)))
+      continue;
+    if (!same_file(p, target))
+      copy_entry(p, target);
+  }
+  std::vector<fs::path> extra;
+  for (const fs::path &p : sorted_entries(dst))
+    if (!wanted.count(p.lexically_relative(dst).string()))
+      extra.push_back(p);
+  for (auto it = extra.rbegin(); it != extra.rend(); ++it)
+    fs::remove_all(*it);
+  // Directory mtimes last: entries created or removed above changed them.
+  for (const fs::path &p : sorted_entries(src))
+    if (fs::is_directory(fs::symlink_status(p))) {
+      struct stat sf {};
+      lstat(p.c_str(), &sf);
+      struct timespec times[2] = {sf.st_atim, sf.st_mtim};
+      utimensat(AT_FDCWD, (fs::path(dst) / p.lexically_relative(src)).c_str(), times, 0);
+    }
+}
+
+bool tree_has_objects(const std::string &root) {
+  for (const fs::path &p : sorted_entries(root))
+    if (p.extension() == ".o")
+      return true;
+  return false;
 }
 
 void remove_tree(const std::string &path) {

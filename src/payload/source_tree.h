@@ -21,6 +21,15 @@ std::string tree_content_hash(const std::string &root);
 // Copies `src` to `dst` (which must not exist). Throws lp::FileError(dst) on failure.
 void copy_tree(const std::string &src, const std::string &dst);
 
+// Makes `dst` equal to `src` like `rsync -a --delete`: files whose type,
+// size, mode or mtime differ are copied (mtime kept), extra ones removed.
+// After a patched build only the patched sources and rebuilt outputs differ,
+// so restoring the cache's build copy costs a walk, not a copy of the tree.
+void sync_tree(const std::string &src, const std::string &dst);
+
+// True if any *.o file exists below `root` (the tree was built in place).
+bool tree_has_objects(const std::string &root);
+
 // Removes `path` recursively if it exists.
 void remove_tree(const std::string &path);
 
