@@ -729,6 +729,47 @@ __attribute__((noinline)) int b(int x) { alt_call_site(); return x + 2; }
   REQUIRE(o.has_section(".alt_call_sites"));
   CHECK(o.object->section_named(".alt_call_sites")->size == 4);
   CHECK(relocs_of(o, ".alt_call_sites").at(0).find(".text.b+") != std::string::npos);
+  // xen-syms has .alt_call_sites: the Xen 4.21 table gives the entry sizes.
+  CHECK(o.result.sizes.source == "table for Xen 4.21");
+}
+
+TEST_CASE("shared data section: new variable extracted, existing ones by name", "[diff]") {
+  TempDir dir;
+  const char *orig = R"(
+static int __attribute__((section(".data.read_mostly"))) opt_a = 1;
+static int __attribute__((section(".data.read_mostly"))) opt_b = 2;
+int f(void) { return opt_a + opt_b; }
+)";
+  const char *patched = R"(
+static int __attribute__((section(".data.read_mostly"))) opt_a = 1;
+static int __attribute__((section(".data.read_mostly"))) opt_b = 2;
+static int __attribute__((section(".data.read_mostly"))) opt_c = 3;
+int f(void) { return opt_a + opt_b * opt_c; }
+)";
+  Outcome o = run_sources(dir, orig, patched);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"f"});
+  CHECK(undefined(o, "common/x.c#opt_a"));
+  CHECK(undefined(o, "common/x.c#opt_b"));
+  CHECK(defined(o, "common/x.c#opt_c"));
+  REQUIRE(o.has_section(".data.read_mostly.opt_c"));
+  CHECK(o.object->section_named(".data.read_mostly.opt_c")->size == 4);
+  CHECK_FALSE(o.has_section(".data.read_mostly"));
+}
+
+TEST_CASE("changed variable in a shared data section is refused", "[diff]") {
+  TempDir dir;
+  const char *orig = R"(
+static int __attribute__((section(".data.read_mostly"))) opt_a = 1;
+static int __attribute__((section(".data.read_mostly"))) opt_b = 2;
+int f(void) { return opt_a + opt_b; }
+)";
+  std::string patched = std::string(orig).replace(std::string(orig).find("opt_b = 2"), 9, "opt_b = 5");
+  Outcome o = run_sources(dir, orig, patched);
+  INFO(o.log_text());
+  CHECK(o.status() == 2);
+  CHECK(o.logged("data object opt_b changed"));
 }
 
 TEST_CASE("changed assembly without its own section is refused", "[diff]") {
