@@ -24,7 +24,6 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
-#include <regex>
 #include <string>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -158,10 +157,10 @@ int main(int argc, char **argv) {
                    "2> {}",
                    p("callgrind.out"), tool, o.original, o.patched, o.xen_syms, p("cg.o"),
                    p("cg.log")));
-    std::smatch m;
     std::string log = read_all(p("cg.log"));
-    if (std::regex_search(log, m, std::regex("Collected : ([0-9]+)")))
-      instructions = m[1];
+    const std::string key = "Collected : ";
+    if (size_t at = log.find(key); at != std::string::npos)
+      instructions = log.substr(at + key.size(), log.find('\n', at) - at - key.size());
   }
 
   fmt::print("diff_bench: {} function sections, {} data objects, {} relocations per object, "
