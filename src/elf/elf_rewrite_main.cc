@@ -16,7 +16,11 @@ int main(int argc, char **argv) {
   std::string in, out;
   app.add_option("IN", in, "input ELF file")->required();
   app.add_option("OUT", out, "output relocatable object")->required();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 1; // --help is success; a usage error is exit 1
+  }
   try {
     lp::elf::write_object(lp::elf::read_object(in), out);
   } catch (const lp::FileError &e) {

@@ -275,3 +275,11 @@ TEST_CASE("random corruption is either accepted consistently or refused", "[elf]
   CHECK(accepted > 0);
   CHECK(refused > 0);
 }
+
+TEST_CASE("elf-rewrite has --help and exits 1 on a usage error", "[elf][bad-input]") {
+  RunResult help = run({tool_path("elf-rewrite"), "--help"});
+  CHECK(help.status == 0);
+  CHECK(help.output.find("IN") != std::string::npos);
+  CHECK(help.output.find("OUT") != std::string::npos);
+  CHECK(run({tool_path("elf-rewrite")}).status == 1);
+}
