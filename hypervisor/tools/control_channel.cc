@@ -36,7 +36,8 @@ uint64_t get_u64(const std::vector<uint8_t> &b, size_t off) {
   return get_u32(b, off) | static_cast<uint64_t>(get_u32(b, off + 4)) << 32;
 }
 
-ControlChannel::ControlChannel(const std::string &socket_path) : path_(socket_path) {
+ControlChannel::ControlChannel(const std::string &socket_path, int timeout_ms)
+    : path_(socket_path), timeout_ms_(timeout_ms) {
   sockaddr_un addr{};
   if (socket_path.size() >= sizeof(addr.sun_path))
     throw ChannelError(fmt::format("{}: socket path too long", socket_path));
@@ -89,7 +90,8 @@ void ControlChannel::recv_all(uint8_t *p, size_t n, int timeout_ms) {
   }
 }
 
-Response ControlChannel::request(uint32_t op, const std::vector<uint8_t> &body, int timeout_ms) {
+Response ControlChannel::request(uint32_t op, const std::vector<uint8_t> &body) {
+  const int timeout_ms = timeout_ms_;
   if (body.size() > CTL_MAX_BODY)
     throw ChannelError("request too large for the control channel");
   std::vector<uint8_t> frame;

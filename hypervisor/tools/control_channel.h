@@ -24,19 +24,21 @@ struct Response {
 
 class ControlChannel {
 public:
-  explicit ControlChannel(const std::string &socket_path);
+  // timeout_ms: how long to wait for each response.
+  explicit ControlChannel(const std::string &socket_path, int timeout_ms = 60000);
   ~ControlChannel();
   ControlChannel(const ControlChannel &) = delete;
   ControlChannel &operator=(const ControlChannel &) = delete;
 
   // Sends one request and waits (up to timeout_ms) for its response.
-  Response request(uint32_t op, const std::vector<uint8_t> &body, int timeout_ms = 60000);
+  Response request(uint32_t op, const std::vector<uint8_t> &body);
 
 private:
   void send_all(const uint8_t *p, size_t n);
   void recv_all(uint8_t *p, size_t n, int timeout_ms);
   int fd_ = -1;
   std::string path_;
+  int timeout_ms_;
 };
 
 // Little-endian body building and parsing.

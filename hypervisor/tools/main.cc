@@ -1,6 +1,6 @@
 // minixen-livepatch: xen-livepatch for the in-tree hypervisor.
 //
-//   minixen-livepatch [--socket PATH] [--force] <verb> [args]
+//   minixen-livepatch [--socket PATH] [--timeout S] [--force] <verb> [args]
 //
 // Verbs and their meanings are xen-livepatch's (upload, list, apply, revert,
 // replace, unload, load), plus info, call and workload. The socket is the
@@ -27,6 +27,9 @@ int main(int argc, char **argv) {
   app.add_option("--socket", socket, "control socket (QEMU -serial unix:PATH for COM2); "
                                      "default $MINIXEN_SOCKET");
   app.add_flag("--force", force, "set LIVEPATCH_FLAG_FORCE on upload");
+  double timeout_s = 60;
+  app.add_option("--timeout", timeout_s, "seconds to wait for each response (default 60)")
+      ->check(CLI::PositiveNumber);
   app.require_subcommand(1);
 
   std::function<int(minixen::LivepatchCommands &)> run;
@@ -73,7 +76,7 @@ int main(int argc, char **argv) {
   // An unknown verb gets its own message (CLI11 would only say a verb is missing).
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
-    if (a == "--socket") {
+    if (a == "--socket" || a == "--timeout") {
       i++;
       continue;
     }
@@ -102,7 +105,7 @@ int main(int argc, char **argv) {
     return minixen::EXIT_ERROR;
   }
   try {
-    minixen::ControlChannel channel(socket);
+    minixen::ControlChannel channel(socket, static_cast<int>(timeout_s * 1000));
     minixen::LivepatchCommands commands(channel, force);
     return run(commands);
   } catch (const minixen::ChannelError &e) {
