@@ -15,6 +15,11 @@
 //   section numbering is refused), SHT_REL (only RELA exists on x86-64).
 //
 // SHF_COMPRESSED sections (zlib) are decompressed on read.
+//
+// In a relocatable object, SHT_RELA and SHT_GROUP sections are decoded into
+// Section::relas / group_members and their `data` is left empty (size 0): the
+// writer encodes them again. In a linked image they are kept as raw bytes and
+// not decoded (nothing downstream needs a linked image's relocations).
 #pragma once
 
 #include "elf/object.h"
