@@ -11,6 +11,15 @@
 set -e
 src=$1 fixtures=$2 dest=$3 mode=${4:-off}
 mkdir -p "$dest/xen"
+# Nothing changed since the last build: keep the image (and its build-id),
+# since a make always relinks, as Xen's does.
+stamp=$dest/.built
+if [ -f "$stamp" ] && [ -f "$dest/xen/xen" ] && [ -z "$(find "$src" "$fixtures" "$0" -newer "$stamp" \
+     ! -name '*.o' ! -name '.*.d' ! -name '.*.o.tmp' ! -name 'xen' ! -name 'xen-syms' \
+     ! -name '.xen-syms.*' ! -name '.config' ! -name 'compile.h' ! -name 'autoconf.h' \
+     ! -name '.verify_key.S' ! -path '*/test/*' -print -quit)" ]; then
+  exit 0
+fi
 tar -C "$src" -cf - \
   --exclude='*.o' --exclude='.*.d' --exclude='.*.o.tmp' --exclude='./xen' \
   --exclude='./xen-syms' --exclude='./.xen-syms.*' --exclude='./.config' \
@@ -27,3 +36,4 @@ if [ ! -f "$dest/xen/.config" ]; then
 fi
 make -s -C "$dest/xen" -j2 >/dev/null
 make -s -C "$fixtures" XEN_ROOT="$dest/xen" OUT="$dest/xen/test/livepatch" -j2 >/dev/null
+touch "$stamp"
