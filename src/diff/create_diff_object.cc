@@ -72,8 +72,9 @@ void debug_dump(const Analysis &a, Log &log) {
   if (!log.debugging())
     return;
   for (const auto &u : a.units)
-    log.debug(fmt::format("{}: {} {} key={} hash={:016x} {}", basename_of(a.path),
-                          u->function ? "func" : "object", u->name(), u->key, u->hash,
+    log.debug(fmt::format("unit: {} {} in {} key={} hash={:016x} {}",
+                          u->function ? "func" : "object", u->name(), u->section->name, u->key,
+                          u->hash,
                           u->status == UnitStatus::Same      ? "SAME"
                           : u->status == UnitStatus::Changed ? "CHANGED"
                                                              : "NEW"));

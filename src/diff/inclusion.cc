@@ -40,8 +40,10 @@ struct Walk {
   void add(Unit *u) {
     if (u->parent)
       u = u->parent;
-    if (inc.included.insert(u).second)
+    if (inc.included.insert(u).second) {
       work.push_back(u);
+      log.debug(fmt::format("including {} {}", u->function ? "function" : "object", u->name()));
+    }
     for (Unit *c : u->children)
       if (inc.included.insert(c).second)
         work.push_back(c);
@@ -55,6 +57,7 @@ struct Walk {
     if (!inc.whole.insert(s).second)
       return;
     inc.whole_sections.push_back(s);
+    log.debug(fmt::format("including section {}", s->name));
     if (!read_only_by_name(*s) && orig.obj.section_named(s->name))
       verdict.refusals.push_back(
           {fmt::format("data section {} selected for inclusion", s->name), {}, {}});

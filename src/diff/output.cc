@@ -380,6 +380,7 @@ void Builder::emit_funcs() {
       throw FileError(req_.xen->path(), old.global() ? fmt::format("lookup_global_symbol {}", name)
                                                      : fmt::format("lookup_local_symbol {} ({})",
                                                                    old.name(), old.file));
+    req_.log->debug(fmt::format("lookup for {} @ {:#x} len {}", name, xs->address, xs->size));
     uint64_t old_size = align_up(xs->size, f.section->align);
     auto first = req_.xen->read(xs->address, 4);
     static const uint8_t kEndbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
