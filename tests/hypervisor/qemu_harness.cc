@@ -48,6 +48,11 @@ Minixen::Minixen(const std::string &image) {
   bool ready = wait_console("minixen: ready", 10000);
   boot_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO("console:\n" << console());
+  if (!ready && !exited_) { // the destructor does not run if the constructor fails
+    kill(qemu_, SIGTERM);
+    waitpid(qemu_, nullptr, 0);
+    exited_ = true;
+  }
   REQUIRE(ready);
 }
 
