@@ -9,7 +9,7 @@
 # generated once (DEST/signing-key.pem, DEST/xen/verify_key.pem) and built
 # into the image as CONFIG_PAYLOAD_VERIFY_KEY.
 set -e
-case "$1" in -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "$1" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -ge 3 ] || { echo "build-image.sh: usage: build-image.sh XEN_SRC FIXTURES_SRC DEST [off|warn|enforce]" >&2; exit 1; }
 src=$1 fixtures=$2 dest=$3 mode=${4:-off}
 mkdir -p "$dest/xen"
