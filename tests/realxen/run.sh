@@ -15,6 +15,9 @@
 #  3. boot.sh: one QEMU boot of that exact xen-syms, scenarios/livepatch-build.txt
 #     run by the dom0;
 #  4. check-transcript.sh: every step's exit status and output.
+# A payload livepatch-build cannot make fails the tier, but the boot still runs
+# with the others (their steps pass, the missing one's steps fail), so a single
+# run reports every problem. Only a failed original build stops it early.
 # It prints the measured time of each phase and the total.
 #
 # Usage: tests/realxen/run.sh [--work DIR] [--livepatch-build PATH]
@@ -96,16 +99,24 @@ choose_cache_dir() {
   fi
 }
 
+# Payloads livepatch-build could not make: the tier fails, but still boots
+# with the others, so that one run shows every problem.
+build_failures=()
+
 lpb_run() { # <name> <args...>: runs livepatch-build, log in out/<name>.log
   local name=$1 status=0
   shift
   (cd "$work" && timeout "$BUILD_TIMEOUT" "$lpb" -s "$work/xen-src" -c "$work/xen.config" \
     -j "$JOBS" "${cache_args[@]}" "$@") >>"$work/out/$name.log" 2>&1 || status=$?
-  if ((status != 0)); then
-    tail -n 20 "$work/out/$name.log" >&2
-    ((status == 124)) && die "livepatch-build for $name did not finish within $BUILD_TIMEOUT s"
-    die "livepatch-build failed for $name with exit status $status, full log: $work/out/$name.log"
+  ((status == 0)) && return 0
+  tail -n 8 "$work/out/$name.log" | sed 's/^/    /' >&2
+  if ((status == 124)); then
+    build_failures+=("$name: livepatch-build did not finish within $BUILD_TIMEOUT s")
+  else
+    build_failures+=("$name: livepatch-build exit status $status, log $work/out/$name.log")
   fi
+  log "livepatch-build failed for $name (exit status $status)"
+  return 1
 }
 
 payload_of() { # <name>: the payload livepatch-build left in out/<name>
@@ -120,24 +131,25 @@ build_original_and_first() {
   local name=$STACK_BASE
   begin_phase "livepatch-build $name: original build (-k diff) then payload (-k build)"
   lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k diff \
-    --depends "$PLACEHOLDER_ID" --xen-depends "$PLACEHOLDER_ID"
+    --depends "$PLACEHOLDER_ID" --xen-depends "$PLACEHOLDER_ID" \
+    || die "the original build failed, nothing to boot (${build_failures[*]})"
   xen_syms=$work/out/$name/xen-syms
   [[ -f $xen_syms ]] || die "livepatch-build -k diff left no xen-syms in $work/out/$name"
   xen_id=$(build_id_of_file "$xen_syms")
   [[ -n $xen_id ]] || die "$xen_syms has no build-id note"
   log "original xen-syms build-id $xen_id"
   lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k build \
-    --depends "$xen_id" --xen-depends "$xen_id"
-  payload_of "$name" >/dev/null
+    --depends "$xen_id" --xen-depends "$xen_id" && payload_of "$name" >/dev/null
   end_phase "livepatch-build $name (full build + payload)"
 }
 
 build_payload() { # <name> <depends>
   local name=$1 depends=$2 id
   begin_phase "livepatch-build $name"
-  lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" \
-    --depends "$depends" --xen-depends "$xen_id"
-  payload_of "$name" >/dev/null
+  if lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" \
+    --depends "$depends" --xen-depends "$xen_id"; then
+    payload_of "$name" >/dev/null
+  fi
   if [[ -f $work/out/$name/xen-syms ]]; then
     id=$(build_id_of_file "$work/out/$name/xen-syms")
     [[ $id == "$xen_id" ]] || die "livepatch-build's original build for $name has build-id $id, not $xen_id: the original-build cache was not reused"
@@ -155,8 +167,12 @@ build_payloads() {
       *) build_payload "$name" "$xen_id" ;;
     esac
   done
-  build_payload "$STACKED" "$(build_id_of_file "$work/payloads/$STACK_BASE.livepatch")"
-  make_wrong_xen_payload
+  if [[ -f $work/payloads/$STACK_BASE.livepatch ]]; then
+    build_payload "$STACKED" "$(build_id_of_file "$work/payloads/$STACK_BASE.livepatch")"
+    make_wrong_xen_payload
+  else
+    build_failures+=("$STACKED and the wrong-build-id payload: need $STACK_BASE's payload")
+  fi
   diff -rq "$CACHE/xen-4.17.5" "$work/xen-src" >"$work/source-diff.txt" 2>&1 \
     || die "livepatch-build modified the source tree it was given: $(head -n3 "$work/source-diff.txt")"
 }
@@ -190,6 +206,10 @@ main() {
   phase_start=$t0
   end_phase "total"
   printf '%s\n' "${timings[@]}" | tee "$work/times.txt"
+  if ((${#build_failures[@]})); then
+    printf 'payload not built: %s\n' "${build_failures[@]}"
+    rc=1
+  fi
   ((rc == 0)) && log "PASS (transcript: $work/boot/transcript.txt)" \
     || log "FAIL (transcript: $work/boot/transcript.txt)"
   return "$rc"
