@@ -27,7 +27,6 @@
 
 #define RX_TIMEOUT_NS 2000000000ul
 
-
 static uint8_t req_body[CTL_MAX_BODY] __aligned(PAGE_SIZE);
 static uint8_t rsp_body[64 * 1024];
 

@@ -22,6 +22,7 @@
 #include <asm/page.h>
 #include <asm/processor.h>
 #include <asm/traps.h>
+#include <asm/smp.h>
 
 #define VALUE_LEN 40
 #define MAX_EVENTS 64
@@ -113,7 +114,7 @@ static void workload_iteration(void)
 
 void workload_main(void)
 {
-    printk("workload: CPU%u calling %u patchable functions\n", 1u,
+    printk("workload: CPU%u calling %u patchable functions\n", smp_processor_id(),
            (unsigned int)ARRAY_SIZE(probes));
     for (;;) {
         workload_iteration();

@@ -11,6 +11,7 @@
 #define TABLE_SIZE 8
 
 long do_compute(long x);        /* common/compute.c */
+extern long compute_scale;      /* its initialised data */
 long do_table_lookup(long idx); /* common/table.c: misses the upper bound check */
 
 /* Result of a hypercall: a number, or a string copied into text. */
