@@ -82,3 +82,12 @@ TEST_CASE("prelink reports an unreadable xen-syms", "[payload][prelink]") {
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains(dir.file("missing") + ":"));
 }
+
+TEST_CASE("prelink and livepatch-gcc have --help", "[payload][help]") {
+  auto p = lp::test::run({lp::test::tool_path("prelink"), "--help"});
+  CHECK(p.status == 0);
+  CHECK_THAT(p.output, Catch::Contains("xen-syms"));
+  auto w = lp::test::run({lp::test::tool_path("livepatch-gcc"), "--help"});
+  CHECK(w.status == 0);
+  CHECK_THAT(w.output, Catch::Contains("LIVEPATCH_CAPTURE_DIR"));
+}
