@@ -20,7 +20,10 @@
 # run reports every problem. Only a failed original build stops it early.
 # It prints the measured time of each phase and the total.
 #
-# Usage: tests/realxen/run.sh [--work DIR] [--livepatch-build PATH]
+# Usage: tests/realxen/run.sh [--work DIR] [--livepatch-build PATH] [--rediff]
+# --rediff keeps the previous run's work folder and only repeats livepatch-build's
+# diff phase (-k build) for payloads whose builds are there, then boots: a
+# one-minute loop for whoever works on create-diff-object. CI never uses it.
 # Env:   LP_CACHE_DIR (cache root), LP_JOBS (parallel jobs, default nproc),
 #        LIVEPATCH_BUILD (livepatch-build to use), LP_BUILD_TIMEOUT (seconds
 #        per livepatch-build run, default 1800)
@@ -50,10 +53,12 @@ end_phase() { # <label>
 parse_args() {
   work=$CACHE/run
   lpb=${LIVEPATCH_BUILD:-}
+  rediff=0
   while (($#)); do
     case $1 in
       --work) work=$2; shift 2 ;;
       --livepatch-build) lpb=$2; shift 2 ;;
+      --rediff) rediff=1; shift ;;
       -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
       *) die "unknown option $1 (try --help)" ;;
     esac
@@ -78,6 +83,12 @@ build_id_of_file() { readelf -Wn "$1" | sed -n 's/.*Build ID: //p' | head -n1; }
 # The source tree livepatch-build gets: a copy, so that a tool bug cannot
 # damage the cached pristine tree; compared with it after all builds.
 prepare_source() {
+  if ((rediff)); then
+    [[ -f $work/xen.config && -d $work/out ]] || die "--rediff: no previous run in $work"
+    rm -rf "$work/payloads" "$work/boot"
+    mkdir -p "$work/payloads"
+    return
+  fi
   rm -rf "$work"
   mkdir -p "$work/out" "$work/payloads"
   cp -a "$CACHE/xen-4.17.5" "$work/xen-src"
@@ -130,9 +141,11 @@ payload_of() { # <name>: the payload livepatch-build left in out/<name>
 build_original_and_first() {
   local name=$STACK_BASE
   begin_phase "livepatch-build $name: original build (-k diff) then payload (-k build)"
-  lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k diff \
-    --depends "$PLACEHOLDER_ID" --xen-depends "$PLACEHOLDER_ID" \
-    || die "the original build failed, nothing to boot (${build_failures[*]})"
+  if ((!rediff)) || [[ ! -f $work/out/$name/xen-syms ]]; then
+    lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k diff \
+      --depends "$PLACEHOLDER_ID" --xen-depends "$PLACEHOLDER_ID" \
+      || die "the original build failed, nothing to boot (${build_failures[*]})"
+  fi
   xen_syms=$work/out/$name/xen-syms
   [[ -f $xen_syms ]] || die "livepatch-build -k diff left no xen-syms in $work/out/$name"
   xen_id=$(build_id_of_file "$xen_syms")
@@ -146,7 +159,9 @@ build_original_and_first() {
 build_payload() { # <name> <depends>
   local name=$1 depends=$2 id
   begin_phase "livepatch-build $name"
-  if lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" \
+  local skip=()
+  ((rediff)) && [[ -d $work/out/$name/patched ]] && skip=(-k build)
+  if lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" "${skip[@]}" \
     --depends "$depends" --xen-depends "$xen_id"; then
     payload_of "$name" >/dev/null
   fi
