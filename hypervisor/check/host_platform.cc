@@ -15,6 +15,7 @@ namespace lp::hyp {
 namespace {
 
 constexpr uint64_t kPage = 4096;
+thread_local unsigned tls_cpu = 0;
 constexpr uint64_t kDefaultArena = 0xffff82d080000000ull;
 
 uint64_t page_align(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
@@ -30,9 +31,17 @@ std::string runtime_name(const lp::elf::Symbol &s) {
 
 } // namespace
 
+void HostPlatform::set_current_cpu(unsigned cpu) { tls_cpu = cpu; }
+unsigned HostPlatform::current_cpu() { return tls_cpu; }
+
 HostPlatform &HostPlatform::get() {
   static HostPlatform platform;
   return platform;
+}
+
+HostPlatform::~HostPlatform() {
+  for (auto &[addr, block] : blocks_)
+    std::free(block.mem);
 }
 
 void HostPlatform::reset() {
@@ -53,6 +62,7 @@ void HostPlatform::reset() {
   signing_key.clear();
   text_writable = false;
   pokes_while_protected = 0;
+  num_cpus = 1;
   image_end_ = 0;
 }
 
@@ -246,8 +256,8 @@ uint64_t lp_plat_now_ns(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
-unsigned lp_plat_num_cpus(void) { return 1; }
-unsigned lp_plat_cpu_id(void) { return 0; }
+unsigned lp_plat_num_cpus(void) { return HostPlatform::get().num_cpus; }
+unsigned lp_plat_cpu_id(void) { return HostPlatform::current_cpu(); }
 void lp_plat_kick_other_cpus(void) {}
 unsigned long lp_plat_irq_save(void) { return 0; }
 void lp_plat_irq_restore(unsigned long) {}

@@ -11,8 +11,10 @@
 // just above the image, so relocations and the +-2 GiB checks see the
 // numbers the hypervisor would see.
 //
-// There is one CPU, so the rendezvous completes at once when the caller
-// runs check_for_livepatch_work(). Hooks cannot run (their code is built
+// By default there is one CPU, so the rendezvous completes at once when the
+// caller runs check_for_livepatch_work(). Tests may declare more CPUs
+// (num_cpus) and run each on a thread that calls set_current_cpu(n) and
+// then polls check_for_livepatch_work(), as the hypervisor's idle loops do. Hooks cannot run (their code is built
 // for the hypervisor); each call is recorded and answered by `hook_handler`,
 // whose default stands in for Xen's test payloads' action hooks: an apply
 // action marks every function applied, a revert action marks them not
@@ -42,6 +44,10 @@ struct HookCall {
 class HostPlatform {
 public:
   static HostPlatform &get();
+  HostPlatform() = default;
+  HostPlatform(const HostPlatform &) = delete;
+  HostPlatform &operator=(const HostPlatform &) = delete;
+  ~HostPlatform(); // frees image copies and any payload memory still held
 
   // Forget the image, logs and settings (the core's payload list is not touched).
   void reset();
@@ -64,6 +70,9 @@ public:
   int signature_mode = LP_SIG_OFF;
   std::vector<uint8_t> signing_key; // extract-key blob; empty = none
   bool text_writable = false;
+  unsigned num_cpus = 1;
+  static void set_current_cpu(unsigned cpu); // for the calling thread
+  static unsigned current_cpu();
   unsigned pokes_while_protected = 0; // writes to image text outside quiesce
   unsigned live_blocks() const { return static_cast<unsigned>(blocks_.size()); }
 

@@ -5,7 +5,9 @@
 #include "payloads.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -371,4 +373,35 @@ TEST_CASE("one action at a time", "[hypervisor_core][actions]") {
   CHECK(Core::rc("hello") == 0);
   CHECK(Core::state("hello") == LIVEPATCH_STATE_APPLIED);
   CHECK_FALSE(livepatch_work_pending());
+}
+
+TEST_CASE("the rendezvous waits for every CPU, and times out without one",
+          "[hypervisor_core][actions]") {
+  Core core;
+  auto &hp = HostPlatform::get();
+  REQUIRE(Core::upload("hello", Lab::read(hello_payload())) == 0);
+  hp.num_cpus = 2;
+  std::atomic<bool> stop{false};
+  std::atomic<unsigned> polls{0};
+  std::thread cpu1([&] {
+    HostPlatform::set_current_cpu(1);
+    while (!stop) {
+      check_for_livepatch_work();
+      polls++;
+    }
+  });
+  REQUIRE(livepatch_action("hello", LIVEPATCH_ACTION_APPLY, 0, 0) == 0);
+  check_for_livepatch_work(); // CPU 0 is the master
+  stop = true;
+  cpu1.join();
+  CHECK(polls > 0);
+  CHECK(Core::rc("hello") == 0);
+  CHECK(Core::state("hello") == LIVEPATCH_STATE_APPLIED);
+  // CPU 1 no longer answers: the revert times out after 1 ms with -EBUSY.
+  REQUIRE(livepatch_action("hello", LIVEPATCH_ACTION_REVERT, 1000000, 0) == 0);
+  check_for_livepatch_work();
+  CHECK(Core::rc("hello") == -LP_EBUSY);
+  CHECK(Core::state("hello") == LIVEPATCH_STATE_APPLIED);
+  CHECK(Core::last_log().find("finished REVERT with rc=-16") != std::string::npos);
+  hp.num_cpus = 1;
 }

@@ -316,7 +316,7 @@ static int verify_expectation(const struct payload *p, const struct livepatch_fu
         return -LP_EFAULT;
     if ( lp_memcmp(actual, f->expect.data, len) )
     {
-        LOG(p, "expectation failed at %#llx (%u bytes): got %02x %02x.., expected %02x %02x..",
+        LOG(p, "expectation failed at 0x%llx (%u bytes): got %02x %02x.., expected %02x %02x..",
             (unsigned long long)f->old_addr, len, actual[0], len > 1 ? actual[1] : 0,
             f->expect.data[0], len > 1 ? f->expect.data[1] : 0);
         return -LP_EINVAL;

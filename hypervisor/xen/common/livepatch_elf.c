@@ -106,13 +106,13 @@ static int check_section(struct lp_elf *elf, unsigned int i)
     }
     if ( sh->sh_addralign && !is_pow2(sh->sh_addralign) )
     {
-        LOG(elf, "Section [%u] alignment (%#llx) is not supported", i,
+        LOG(elf, "Section [%u] alignment (0x%llx) is not supported", i,
             (unsigned long long)sh->sh_addralign);
         return -LP_EOPNOTSUPP;
     }
     if ( sh->sh_addralign && sh->sh_addr % sh->sh_addralign )
     {
-        LOG(elf, "Section [%u] address (%#llx) is not aligned properly (%#llx)", i,
+        LOG(elf, "Section [%u] address (0x%llx) is not aligned properly (0x%llx)", i,
             (unsigned long long)sh->sh_addr, (unsigned long long)sh->sh_addralign);
         return -LP_EINVAL;
     }
@@ -310,12 +310,12 @@ static int resolve_symbol(struct lp_elf *elf, struct lp_elf_sym *s)
     default:
         if ( idx >= LP_SHN_LORESERVE )
         {
-            LOG(elf, "Unsupported symbol section index %#x: %s", idx, s->name);
+            LOG(elf, "Unsupported symbol section index 0x%x: %s", idx, s->name);
             return -LP_EOPNOTSUPP;
         }
         if ( idx >= elf->nsec )
         {
-            LOG(elf, "Out of bounds symbol section %#x", idx);
+            LOG(elf, "Out of bounds symbol section 0x%x", idx);
             return -LP_EINVAL;
         }
         if ( !(elf->sec[idx].sh.sh_flags & LP_SHF_ALLOC) )

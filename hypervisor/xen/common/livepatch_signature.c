@@ -107,7 +107,7 @@ static int find_signature(struct lp_elf *elf, uint64_t *desc_off, uint32_t *desc
     }
     if ( type != SIG_TYPE )
     {
-        LOG(elf, "unsupported signature type %#x", type);
+        LOG(elf, "unsupported signature type 0x%x", type);
         return -LP_EINVAL;
     }
     if ( !*desc_len || *desc_len >= MAX_SIG_NOTE_SIZE )
