@@ -457,6 +457,12 @@ void Pipeline::assemble(const std::string &xen_syms) {
   report_.depends = to_hex(req.depends);
   report_.xen_depends = to_hex(req.xen_depends);
   report_.stripped_symbols = res.stripped;
+  if (o_.prelink) {
+    std::string log;
+    for (const auto &sym : res.prelinked)
+      log += fmt::format("{} -> {:#x}\n", sym.name, sym.address);
+    write_text(path("prelink.log"), log);
+  }
   for (const auto &f : res.functions)
     fmt::print("            function: {}\n", f);
 }

@@ -101,6 +101,8 @@ std::optional<Options> parse_options(int argc, char **argv) {
     o.xen_syms = fs::absolute(o.xen_syms).string();
   if (!o.json.empty())
     o.json = fs::absolute(o.json).string();
+  if (!o.cache_dir.empty()) // the wrapper compares absolute paths
+    o.cache_dir = fs::absolute(o.cache_dir).lexically_normal().string();
   return o;
 }
 

@@ -133,15 +133,18 @@ TEST_CASE("livepatch-build: --prelink and --expect", "[livepatch-build][e2e]") {
   REQUIRE(t.build("08-static-helper.patch", {"-k", "diff"}, "probe").status == 0);
   auto xen = lp::elf::LinkedImage::open(t.out("probe") + "/xen-syms");
   std::string xen_id = lp::payload::to_hex(*xen.build_id());
-  RunResult ok = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
-                                MiniTree::patch("01-table-bounds.patch"), "-c", t.config(), "-o",
-                                t.out("x"), "--depends", xen_id, "--cache-dir", t.cache(),
-                                "--prelink", "--expect"});
+  // A relative --cache-dir works too (the wrapper sees absolute paths).
+  RunResult ok = lp::test::run_shell(
+      "cd " + t.dir().path() + " && " + lp::test::tool_path("livepatch-build") + " -s src -p " +
+      MiniTree::patch("01-table-bounds.patch") + " -c config -o x --depends " + xen_id +
+      " --cache-dir cache --prelink --expect");
   INFO(ok.output);
   REQUIRE(ok.status == 0);
   auto p = lp::elf::read_object(t.out("x") + "/01-table-bounds.livepatch");
   for (const auto &sym : p.symbols)
     CHECK(!sym->is_undefined());
+  CHECK_THAT(read_text(t.out("x") + "/prelink.log"), Catch::Contains("__x86_return_thunk -> 0x"));
+  CHECK_THAT(ok.output, !Catch::Contains("Perform full initial build")); // cache hit
   const auto &funcs = p.section_named(".livepatch.funcs")->data;
   auto old = xen.global("do_table_op");
   auto want = *xen.read(old->address, 5);
