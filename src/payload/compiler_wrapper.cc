@@ -3,7 +3,6 @@
 
 #include <array>
 #include <filesystem>
-#include <regex>
 
 namespace lp::payload {
 namespace fs = std::filesystem;
@@ -24,16 +23,21 @@ bool is_launcher(const std::string &word) {
   return false;
 }
 
+bool contains(std::string_view s, std::string_view part) {
+  return s.find(part) != std::string_view::npos;
+}
+
+// Upstream matched "gcc.*" and "objcopy.*" unanchored, so versioned and
+// prefixed names (gcc72, x86_64-linux-gnu-gcc-12) count; binutils' gcc-ar and
+// friends do not compile.
 ToolKind kind_of(const std::string &word) {
-  static const std::regex compiler(".*(gcc|clang|cc)[^/]*");
-  static const std::regex objcopy("(.*-)?objcopy[^/]*");
   std::string base = basename_of(word);
-  if (std::regex_match(base, objcopy))
+  auto objcopy = base.find("objcopy");
+  if (objcopy != std::string::npos && (objcopy == 0 || base[objcopy - 1] == '-'))
     return ToolKind::Objcopy;
-  if (std::regex_match(base, compiler) && base.find("gcc-ar") == std::string::npos &&
-      base.find("gcc-nm") == std::string::npos)
-    return ToolKind::Compiler;
-  return ToolKind::Other;
+  bool compiler = contains(base, "gcc") || contains(base, "clang") || contains(base, "cc");
+  bool archiver = contains(base, "gcc-ar") || contains(base, "gcc-nm") || contains(base, "gcc-ranlib");
+  return compiler && !archiver ? ToolKind::Compiler : ToolKind::Other;
 }
 
 std::optional<std::string> compiler_output(const std::vector<std::string> &argv, size_t from) {
@@ -74,10 +78,16 @@ WrappedCommand classify_command(const std::vector<std::string> &argv) {
 }
 
 bool is_ignored_object(std::string_view path) {
-  static const std::regex ignored(
-      "check\\.o|built_in\\.o|prelink\\.o|buildid\\.o|\\..*\\.o|.*\\.init\\.o|"
-      ".*\\.xen-syms\\..*\\.o|.*\\.xen\\.efi\\..*\\.o");
-  return std::regex_match(basename_of(path), ignored);
+  static const std::array<std::string_view, 4> exact = {"check.o", "built_in.o", "prelink.o",
+                                                         "buildid.o"};
+  std::string base = basename_of(path);
+  if (!base.ends_with(".o"))
+    return false;
+  for (std::string_view e : exact)
+    if (base == e)
+      return true;
+  return base.starts_with(".") || base.ends_with(".init.o") || contains(base, ".xen-syms.") ||
+         contains(base, ".xen.efi.");
 }
 
 std::optional<std::string> capture_relative_path(const std::string &cwd, const std::string &object,

@@ -39,7 +39,8 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
-#include <regex>
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #ifndef LP_VERSION
@@ -59,13 +60,19 @@ void write_text(const std::string &path, const std::string &text) {
 std::string first_line(const std::string &s) { return s.substr(0, s.find('\n')); }
 
 // Lines of a build log worth showing: the compiler's diagnostics.
+bool is_diagnostic(const std::string &line) {
+  for (const char *marker : {"error", "Error", "ERROR", "undefined reference", "No rule to make"})
+    if (line.find(marker) != std::string::npos)
+      return true;
+  return false;
+}
+
 std::string build_errors(const std::string &log) {
   std::istringstream in(lp::read_file(log));
   std::string line, out;
   int shown = 0;
-  static const std::regex diag("(error|Error|ERROR|undefined reference|No rule to make)");
   while (std::getline(in, line) && shown < 20)
-    if (std::regex_search(line, diag)) {
+    if (is_diagnostic(line)) {
       out += line + "\n";
       shown++;
     }
@@ -79,6 +86,25 @@ std::string tool_or_die(const std::string &name) {
   return *path;
 }
 
+// `[export] KEY [:?]= <digits>` in a makefile line, as xen/Makefile sets
+// XEN_VERSION and XEN_SUBVERSION.
+int makefile_number(const std::string &text, const std::string &key) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string word, op, value;
+    words >> word;
+    if (word == "export")
+      words >> word;
+    if (word != key || !(words >> op) || (op != "=" && op != ":=" && op != "?="))
+      continue;
+    if (words >> value && !value.empty() && std::isdigit(static_cast<unsigned char>(value[0])))
+      return std::stoi(value);
+  }
+  return 0;
+}
+
 // Xen's version from xen/Makefile (XEN_VERSION, XEN_SUBVERSION); 0.0 if absent.
 std::pair<int, int> xen_version(const std::string &xen_dir) {
   std::string text;
@@ -87,12 +113,7 @@ std::pair<int, int> xen_version(const std::string &xen_dir) {
   } catch (const FileError &) {
     return {0, 0};
   }
-  auto value = [&](const char *key) {
-    std::smatch m;
-    std::regex re(std::string("(^|\\n)\\s*(export\\s+)?") + key + "\\s*[:?]?=\\s*([0-9]+)");
-    return std::regex_search(text, m, re) ? std::stoi(m[3]) : 0;
-  };
-  return {value("XEN_VERSION"), value("XEN_SUBVERSION")};
+  return {makefile_number(text, "XEN_VERSION"), makefile_number(text, "XEN_SUBVERSION")};
 }
 
 // "ccache gcc" in $CC: the launcher words before the compiler.

@@ -25,7 +25,7 @@ using StructSizes = std::map<std::string, uint64_t>;
 // Throws lp::FileError if a size is outside 1..16.
 StructSizes struct_sizes_from_dwarf(const std::string &xen_syms);
 
-// The sizes of Xen `major`.`minor` on x86-64.
+// The sizes of Xen `major`.`minor` on x86-64 (0.0: unknown, taken as 4.17).
 StructSizes struct_sizes_for_version(int major, int minor);
 
 // DWARF where present, the version table for the rest. Returns the sizes and
