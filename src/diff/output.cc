@@ -139,8 +139,11 @@ const Placed *Builder::placed_at(const Section *in, uint64_t at) const {
   auto it = placed_.find(in);
   if (it == placed_.end())
     return nullptr;
+  // An offset belongs to the range holding it; one-past-the-end matches only at
+  // the end of the section, or for an empty range (an alternative whose
+  // replacement is zero bytes long still has a position in its section).
   for (const Placed &p : it->second) // a handful of ranges per section
-    if (at >= p.start && (at < p.end || (at == p.end && p.end == in->size)))
+    if (at >= p.start && (at < p.end || (at == p.end && (p.end == in->size || p.start == p.end))))
       return &p;
   return nullptr;
 }
