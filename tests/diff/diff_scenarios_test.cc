@@ -903,3 +903,22 @@ TEST_CASE("same inputs give byte-identical output", "[diff]") {
   REQUIRE(lp::diff::create_diff_object(opt).status == 0);
   CHECK(lp::read_file(opt.output) == first);
 }
+
+TEST_CASE("alternative with an empty replacement keeps its position", "[diff]") {
+  TempDir dir;
+  const char *src = R"(
+__attribute__((noinline)) int a(int x) { alternative("nop; nop; nop", "", 0x8003); return x + 1; }
+__attribute__((noinline)) int b(int x) { alternative("nop", "lfence", 0x8004); return x + 2; }
+)";
+  Outcome o = run_sources(dir, src, std::string(src).replace(std::string(src).find("x + 1"), 5, "x + 3"));
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"a"});
+  const auto *alt = o.object->section_named(".altinstructions");
+  REQUIRE(alt);
+  CHECK(alt->size == 14);
+  CHECK(alt->data[11] == 0); // repl_len
+  auto rel = relocs_of(o, ".altinstructions");
+  REQUIRE(rel.size() == 2);
+  CHECK(rel[1].find(" 2 .altinstr_replacement+") != std::string::npos);
+}
