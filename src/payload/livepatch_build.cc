@@ -13,7 +13,8 @@
 // Diff phase (skipped by -k diff):
 //   4. narrow the captured objects (object_capture.h) and run
 //      create-diff-object on the changed ones in parallel (diff_runner.h);
-//   5. assemble the payload (assemble.h) and run the offline loader check.
+//   5. assemble the payload (assemble.h), sign it when asked (src/sign), and
+//      run the offline loader check on the file that will ship.
 //
 // The user's tree is never written. Every failure maps to a distinct exit
 // code (ARCHITECTURE.md); SIGINT stops the children and exits 130.
@@ -33,6 +34,7 @@
 #include "payload/source_tree.h"
 #include "payload/struct_sizes.h"
 #include "payload/tool_paths.h"
+#include "sign/sign.h"
 
 #include <cstdlib>
 #include <ctime>
@@ -161,6 +163,7 @@ private:
   std::string xen_syms_for_lookups() const;
   void write_struct_sizes_if_missing(const std::string &xen_syms);
   void assemble(const std::string &xen_syms);
+  void sign();
   void offline_check(const std::string &xen_syms);
 
   std::string path(const std::string &rel) const { return out_ + "/" + rel; }
@@ -435,7 +438,24 @@ void Pipeline::diff_phase() {
   if (objects.empty())
     throw BuildFailure{kExitNoChange, "no functional changes found"};
   assemble(xen_syms);
+  sign();
   offline_check(xen_syms);
+}
+
+// Signs the payload in place (atomically) when --sign-key was given; the
+// loader check that follows sees the file that will ship.
+void Pipeline::sign() {
+  if (o_.sign_key.empty())
+    return;
+  progress_.begin("sign", fmt::format("Signing the payload ({})", o_.sign_format));
+  lp::sign::SignOptions opt;
+  opt.format = o_.sign_format == "appended" ? lp::sign::Format::appended : lp::sign::Format::note;
+  opt.key = o_.sign_key;
+  opt.cert = o_.sign_cert;
+  opt.passphrase_file = o_.sign_passphrase_file;
+  lp::sign::sign_file(report_.payload, report_.payload, opt);
+  report_.signature = o_.sign_format;
+  report_.payload_size = fs::file_size(report_.payload);
 }
 
 void Pipeline::assemble(const std::string &xen_syms) {

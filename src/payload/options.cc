@@ -41,6 +41,17 @@ void validate(const Options &o) {
   if (!o.xen_syms.empty())
     require(fs::is_regular_file(o.xen_syms), "xen-syms file does not exist");
   require(o.cpus > 0, "the number of CPUs must be at least 1");
+  require(o.sign_format == "note" || o.sign_format == "appended",
+          "--sign-format must be note or appended");
+  require(!o.sign_key.empty() || (o.sign_cert.empty() && o.sign_passphrase_file.empty()),
+          "--sign-cert and --sign-passphrase-file need --sign-key");
+}
+
+// Key and certificate may be pkcs11: URIs, which stay as they are.
+std::string absolute_unless_uri(const std::string &s) {
+  if (s.empty() || s.find(':') != std::string::npos)
+    return s;
+  return fs::absolute(s).string();
 }
 
 // Upstream canonicalises the patch's folder but keeps a symlink's own name,
@@ -82,6 +93,14 @@ std::optional<Options> parse_options(int argc, char **argv) {
   app.add_option("--json", o.json, "Write a JSON summary of the run to FILE");
   app.add_option("--cache-dir", o.cache_dir,
                  "Original-build cache (default: $XDG_CACHE_HOME/livepatch-build)");
+  app.add_option("--sign-key", o.sign_key,
+                 "Sign the payload with this private key (PEM/DER file or pkcs11: URI)");
+  app.add_option("--sign-cert", o.sign_cert,
+                 "Signer certificate (required for --sign-format appended)");
+  app.add_option("--sign-format", o.sign_format,
+                 "note (.note.Xen.signature, default) or appended (CMS, as sign-file)");
+  app.add_option("--sign-passphrase-file", o.sign_passphrase_file,
+                 "File holding the key's passphrase (else $LIVEPATCH_SIGN_PIN)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &) {
@@ -101,6 +120,10 @@ std::optional<Options> parse_options(int argc, char **argv) {
     o.xen_syms = fs::absolute(o.xen_syms).string();
   if (!o.json.empty())
     o.json = fs::absolute(o.json).string();
+  o.sign_key = absolute_unless_uri(o.sign_key);
+  o.sign_cert = absolute_unless_uri(o.sign_cert);
+  if (!o.sign_passphrase_file.empty())
+    o.sign_passphrase_file = fs::absolute(o.sign_passphrase_file).string();
   if (!o.cache_dir.empty()) // the wrapper compares absolute paths
     o.cache_dir = fs::absolute(o.cache_dir).lexically_normal().string();
   return o;

@@ -1,6 +1,6 @@
 // livepatch-build's command line: upstream's options, meanings, defaults and
 // validation messages, in upstream's order (reference §1.2), plus what a CI
-// user expects on top (--json, --cache-dir, --expect).
+// user expects on top (--json, --cache-dir, --expect, --sign-*).
 //
 // Validation happens after parsing, one check at a time in upstream's order,
 // so the first problem a user hits is the one upstream would have named:
@@ -34,6 +34,13 @@ struct Options {
   bool expect = false;
   std::string json;
   std::string cache_dir;
+  // Signing the payload at the end (src/sign): the key (file or pkcs11: URI),
+  // the certificate (needed for "appended"), the format, and where the key's
+  // passphrase is (else $LIVEPATCH_SIGN_PIN / $KBUILD_SIGN_PIN). No key, no signature.
+  std::string sign_key;
+  std::string sign_cert;
+  std::string sign_format = "note";
+  std::string sign_passphrase_file;
 
   bool build_phase() const { return skip != "build"; }
   bool diff_phase() const { return skip != "diff"; }

@@ -21,6 +21,7 @@ struct RunReport {
   std::string build_id, depends, xen_depends;
   std::string cache; // "hit", "miss" or "" (no build phase)
   std::string check; // "passed", "refused", "skipped: <why>"
+  std::string signature; // "note", "appended" or "" (unsigned)
   std::vector<std::string> objects_rebuilt, objects_diffed, objects_new, objects_ignored;
   std::vector<std::string> functions_changed, functions_new, functions_ignored;
   std::vector<std::string> refusals;

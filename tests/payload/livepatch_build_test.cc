@@ -12,6 +12,7 @@
 #include "payload/digest.h"
 #include "payload/funcs_table.h"
 #include "payload/modinfo.h"
+#include "sign/sign.h"
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -175,4 +176,56 @@ TEST_CASE("livepatch-build: -k diff then -k build reuse the output folder",
              Catch::Contains("bug_frame=16"));
   CHECK(funcs_names(t.out() + "/01-table-bounds.livepatch") ==
         std::vector<std::string>{"do_table_op"});
+}
+
+TEST_CASE("livepatch-build: --sign-key signs the payload in either format",
+          "[livepatch-build][e2e]") {
+  MiniTree t;
+  std::string keys = t.dir().file("keys");
+  auto made = lp::test::run({LP_SOURCE_DIR "/scripts/make-test-key.sh", keys});
+  INFO(made.output);
+  REQUIRE(made.status == 0);
+
+  RunResult note = t.build("01-table-bounds.patch",
+                           {"--sign-key", keys + "/signing_key.pem", "--json", t.dir().file("n.json")},
+                           "note");
+  INFO(note.output);
+  REQUIRE(note.status == 0);
+  CHECK_THAT(note.output, Catch::Contains("Signing the payload (note)"));
+  CHECK_THAT(read_text(t.dir().file("n.json")), Catch::Contains("\"signature\": \"note\""));
+  CHECK_THAT(read_text(t.dir().file("n.json")), Catch::Contains("\"check\": \"passed\""));
+  auto signed_note = lp::test::file_bytes(t.out("note") + "/01-table-bounds.livepatch");
+  lp::sign::VerifyOptions with_pub;
+  with_pub.pubkey = keys + "/verify_key.pem";
+  auto v = lp::sign::verify_payload(signed_note, "note", with_pub);
+  CHECK(v.format == lp::sign::Format::note);
+  // The signed payload still holds the same replacement.
+  CHECK(funcs_names(t.out("note") + "/01-table-bounds.livepatch") ==
+        std::vector<std::string>{"do_table_op"});
+
+  RunResult appended = t.build("01-table-bounds.patch",
+                               {"--sign-key", keys + "/signing_key.pem", "--sign-cert",
+                                keys + "/signing_cert.pem", "--sign-format", "appended"},
+                               "appended");
+  INFO(appended.output);
+  REQUIRE(appended.status == 0);
+  lp::sign::VerifyOptions with_cert;
+  with_cert.cert = keys + "/signing_cert.pem";
+  auto a = lp::sign::verify_payload(
+      lp::test::file_bytes(t.out("appended") + "/01-table-bounds.livepatch"), "appended", with_cert);
+  CHECK(a.format == lp::sign::Format::appended);
+}
+
+TEST_CASE("livepatch-build: signing options are validated before building",
+          "[livepatch-build][e2e]") {
+  MiniTree t;
+  RunResult no_key = t.build("01-table-bounds.patch", {"--sign-cert", "cert.pem"}, "a");
+  CHECK(no_key.status == 1);
+  CHECK_THAT(no_key.output, Catch::Contains("ERROR: --sign-cert and --sign-passphrase-file need --sign-key."));
+  RunResult bad_format =
+      t.build("01-table-bounds.patch", {"--sign-key", "k.pem", "--sign-format", "gpg"}, "b");
+  CHECK(bad_format.status == 1);
+  CHECK_THAT(bad_format.output, Catch::Contains("ERROR: --sign-format must be note or appended."));
+  CHECK(!fs::exists(t.out("a")));
+  CHECK(!fs::exists(t.out("b")));
 }
