@@ -77,7 +77,7 @@ TEST_CASE("expectations hold ENDBR64 plus the jump's 5 bytes, from xen-syms", "[
   CHECK(std::vector<uint8_t>(hidden.begin() + 1, hidden.begin() + 6) == *xen.read(h->address, 5));
 }
 
-TEST_CASE("--expect is refused for a payload stacked on another", "[payload][expect]") {
+TEST_CASE("expectations: --expect is refused for a payload stacked on another", "[payload][expect]") {
   std::vector<uint8_t> xen_id(20, 1), lower(20, 2);
   CHECK_NOTHROW(check_expectations_allowed(xen_id, xen_id));
   try {
@@ -89,7 +89,7 @@ TEST_CASE("--expect is refused for a payload stacked on another", "[payload][exp
   }
 }
 
-TEST_CASE("--expect names a function missing from xen-syms", "[payload][expect]") {
+TEST_CASE("expectations: --expect names a function missing from xen-syms", "[payload][expect]") {
   TempDir dir;
   auto xen = lp::elf::LinkedImage::open(lp::test::standard_xen_syms(dir));
   auto obj = lp::test::compile_xen_c(dir, "m", R"(
