@@ -10,29 +10,15 @@
 // meaning differ between original and patched, and prints both disassembled.
 #include "diff/engine.h"
 
+#include "elf/json_string.h"
+
 #include <fmt/format.h>
 
 namespace lp::diff {
 
 namespace {
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20)
-        out += fmt::format("\\u{:04x}", c);
-      else
-        out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string quote(std::string_view s) { return lp::json_string(s); }
 
 std::string list(const std::vector<std::string> &v) {
   std::string out = "[";

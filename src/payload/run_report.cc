@@ -2,28 +2,14 @@
 #include "payload/run_report.h"
 
 #include <algorithm>
+#include "elf/json_string.h"
+
 #include <fmt/format.h>
 
 namespace lp::payload {
 namespace {
 
-std::string quote(const std::string &s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    default:
-      if (c < 0x20)
-        out += fmt::format("\\u{:04x}", c);
-      else
-        out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string quote(std::string_view s) { return lp::json_string(s); }
 
 std::string list(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
