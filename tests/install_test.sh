@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix puts every command where the README
+# says, each answers --help, the patch-author header and the documentation are
+# there, with the helpers in libexec/livepatch-build-tools (upstream's layout,
+# where the installed livepatch-build looks for them next to ../libexec).
+#   install_test.sh BUILD_DIR
+set -euo pipefail
+build=$1
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+
+fail() { echo "install test: $*" >&2; exit 1; }
+for cmd in bin/livepatch-build bin/livepatch-sign bin/livepatch-check bin/minixen-livepatch \
+  libexec/livepatch-build-tools/create-diff-object libexec/livepatch-build-tools/prelink \
+  libexec/livepatch-build-tools/livepatch-gcc libexec/livepatch-build-tools/elf-rewrite; do
+  [[ -x $prefix/$cmd ]] || fail "$cmd not installed"
+  "$prefix/$cmd" --help >/dev/null 2>&1 || fail "$cmd --help failed"
+done
+[[ -f $prefix/include/livepatch/livepatch.h ]] || fail "include/livepatch/livepatch.h not installed"
+[[ -f $prefix/share/doc/xen-livepatch-tools/README.md ]] || fail "README.md not installed"
+[[ -f $prefix/share/doc/xen-livepatch-tools/ARCHITECTURE.md ]] || fail "ARCHITECTURE.md not installed"
+
+# Drop-in: upstream's long options are all there.
+help=$("$prefix/bin/livepatch-build" --help 2>&1)
+for opt in --srcdir --patch --config --output --cpus --skip --debug --xen-debug --xen-syms \
+  --depends --xen-depends --prelink --strip; do
+  grep -q -- "$opt" <<<"$help" || fail "livepatch-build --help does not list $opt"
+done
+echo "install test: 8 commands, header and documentation installed under $prefix"
