@@ -13,7 +13,10 @@
 #include <fstream>
 #include <spawn.h>
 #include <sstream>
+#include <chrono>
+#include <optional>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char **environ;
@@ -81,6 +84,32 @@ void log_line(const std::string &log, const std::string &line) {
   std::ofstream(log, std::ios::app) << line << "\n";
 }
 
+// How long an interrupted child's process group may take to stop on the
+// forwarded signal before it is killed outright.
+constexpr auto kInterruptGrace = std::chrono::seconds(5);
+
+// Waits for `pid`. Once an interrupt has been forwarded, polls instead of
+// blocking and escalates to SIGKILL on the child's process group after the
+// grace period, so that a grandchild that ignores or misses the signal
+// (a make recipe, a compiler) cannot keep Ctrl-C waiting.
+int wait_for_child(pid_t pid) {
+  int status = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, interrupted() ? WNOHANG : 0);
+    if (r == pid || (r < 0 && errno != EINTR))
+      return status;
+    if (!interrupted())
+      continue;
+    auto now = std::chrono::steady_clock::now();
+    if (!deadline)
+      deadline = now + kInterruptGrace;
+    else if (now >= *deadline)
+      kill(-pid, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 } // namespace
 
 int run_process(const std::vector<std::string> &argv, const ProcessOptions &opts) {
@@ -119,9 +148,7 @@ int run_process(const std::vector<std::string> &argv, const ProcessOptions &opts
   size_t slot = register_child(pid);
   if (interrupted())
     kill(-pid, g_signal.load());
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = wait_for_child(pid);
   if (slot < kMaxChildren)
     g_children[slot].store(0);
   return decode_status(status);

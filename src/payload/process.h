@@ -5,8 +5,9 @@
 // a log file, the way upstream's script redirects every step into
 // build_*.log and create-diff-object.log. Children are registered while they
 // run; SIGINT/SIGTERM set a flag and forward the signal to every registered
-// group (make's own children included), so an interrupted build stops within
-// moments and the driver can clean up and exit 130 instead of leaving orphans.
+// group (make's own children included); a group still running 5 s later is
+// killed with SIGKILL. So an interrupted build stops within moments and the
+// driver can clean up and exit 130 instead of leaving orphans.
 #pragma once
 
 #include <map>
