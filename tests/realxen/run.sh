@@ -65,6 +65,14 @@ parse_args() {
   done
 }
 
+# Two runs sharing a work folder wipe each other's outputs and interleave their
+# transcripts; refuse the second one with a clear message instead.
+lock_work_folder() {
+  mkdir -p "$(dirname "$work")"
+  exec 9>"$work.lock"
+  flock -n 9 || die "another run is using $work (lock $work.lock); wait for it or pass --work"
+}
+
 find_livepatch_build() {
   local c
   if [[ -z $lpb ]]; then
@@ -210,6 +218,7 @@ boot_and_check() {
 main() {
   local t0=$EPOCHREALTIME rc=0
   parse_args "$@"
+  lock_work_folder
   find_livepatch_build
   choose_cache_dir
   begin_phase "fetching Debian's Xen source and dom0 packages"
