@@ -392,3 +392,39 @@ TEST_CASE("the host platform sees the image like Xen's symbol table",
   REQUIRE(hp.build_id());
   CHECK(hp.build_id()->size() == 20);
 }
+
+// Xen's ROUNDUP(x, 0) == 0: the last allocated read-only section with
+// sh_addralign 0 is placed at offset 0 of its region and resets the region's
+// running size, overlapping the sections before it (ABI doc §9). Xen then
+// copies past the end of its allocation; the loader must keep every copy
+// inside the payload's memory (the sanitizer build checks each byte written)
+// and stay healthy whatever it decides. Found by the fuzz target.
+TEST_CASE("sh_addralign 0 overlaps sections but never writes outside the payload",
+          "[hypervisor_core][upload]") {
+  Core core;
+  ElfEdit e(Lab::read(hello_payload()));
+  unsigned first_ro = 0, last_ro = 0;
+  for (unsigned i = 1; i < e.eh()->e_shnum; i++) {
+    const Elf64_Shdr *s = e.sh(i);
+    if ((s->sh_flags & SHF_ALLOC) && !(s->sh_flags & (SHF_WRITE | SHF_EXECINSTR)) && s->sh_size) {
+      first_ro = first_ro ? first_ro : i;
+      last_ro = i;
+    }
+  }
+  REQUIRE(first_ro != 0);
+  REQUIRE(last_ro != first_ro);
+  // The first read-only section is stretched over 8 KiB appended to the file
+  // (Xen only checks that it stays inside the file), so it reaches well past
+  // the page the reset running size would allocate.
+  e.bytes.resize(e.bytes.size() + 8192); // room past the section table
+  Elf64_Shdr *big = e.sh(first_ro);
+  big->sh_size = e.bytes.size() - big->sh_offset;
+  REQUIRE(big->sh_size > 2 * 4096 - e.sh(last_ro)->sh_size);
+  e.sh(last_ro)->sh_addralign = 0;
+  int rc = Core::upload("align0", e.bytes);
+  INFO("upload returned " << rc);
+  if (rc == 0)
+    REQUIRE(livepatch_action("align0", LIVEPATCH_ACTION_UNLOAD, 0, 0) == 0);
+  CHECK(Core::upload("valid", Lab::read(hello_payload())) == 0);
+  CHECK(Core::state("valid") == LIVEPATCH_STATE_CHECKED);
+}

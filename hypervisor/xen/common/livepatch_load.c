@@ -135,9 +135,17 @@ static uint64_t roundup(uint64_t x, uint64_t a)
 
 #define REGION_LIMIT (1ull << 30) /* (bounds) larger layouts cannot be allocated anyway */
 
+/*
+ * Placement follows Xen exactly, including its ROUNDUP(x, 0) == 0 quirk: a
+ * section with sh_addralign 0 lands at offset 0 and resets the region's
+ * running size, so it overlaps what came before (xen-livepatch-abi.md §9).
+ * Xen then sizes the region by that running size and copies past the end of
+ * its allocation; here the allocation covers the furthest end any section
+ * reaches (`extent`), so the overlap stays inside the payload's own memory.
+ */
 static int move_payload(struct payload *p, struct lp_elf *elf)
 {
-    uint64_t size[3] = { 0, 0, 0 };
+    uint64_t size[3] = { 0, 0, 0 }, extent[3] = { 0, 0, 0 };
 
     for ( unsigned int i = 1; i < elf->nsec; i++ )
     {
@@ -155,10 +163,12 @@ static int move_payload(struct payload *p, struct lp_elf *elf)
             return -LP_ENOMEM;
         elf->sec[i].vaddr = offset; /* region offset until the base is known */
         size[r] = offset + sh->sh_size;
+        if ( size[r] > extent[r] )
+            extent[r] = size[r];
     }
-    uint64_t rw_base = LP_PAGE_ALIGN(size[REGION_TEXT]);
-    uint64_t ro_base = rw_base + LP_PAGE_ALIGN(size[REGION_RW]);
-    p->mem_size = LP_PAGE_ALIGN(ro_base + size[REGION_RO]);
+    uint64_t rw_base = LP_PAGE_ALIGN(extent[REGION_TEXT]);
+    uint64_t ro_base = rw_base + LP_PAGE_ALIGN(extent[REGION_RW]);
+    p->mem_size = LP_PAGE_ALIGN(ro_base + extent[REGION_RO]);
     p->mem = p->mem_size ? lp_plat_alloc(p->mem_size) : NULL;
     if ( !p->mem )
     {
@@ -171,7 +181,7 @@ static int move_payload(struct payload *p, struct lp_elf *elf)
     {
         regions[r]->mem = p->mem + region_base[r];
         regions[r]->vaddr = base + region_base[r];
-        regions[r]->size = size[r];
+        regions[r]->size = extent[r];
     }
     for ( unsigned int i = 1; i < elf->nsec; i++ )
     {
