@@ -46,6 +46,16 @@ std::string file_of(const Symbol &s) {
   return s.file->name;
 }
 
+// "file#name": how a cold part finds its parent function among the units.
+// Built with append, not operator+ on temporaries, which gcc 12 at -O3
+// misreads as an overlapping memcpy (-Wrestrict).
+std::string function_key(std::string_view file, std::string_view name) {
+  std::string key;
+  key.reserve(file.size() + 1 + name.size());
+  key.append(file).append(1, '#').append(name);
+  return key;
+}
+
 } // namespace
 
 Unit *Analysis::unit_at(const Section *s, uint64_t offset) const {
@@ -124,12 +134,12 @@ void analyse_units(Analysis &a) {
   if (!cold.empty())
     for (const auto &u : a.units)
       if (u->function)
-        functions.emplace(u->file + "#" + std::string(u->name()), u.get());
+        functions.emplace(function_key(u->file, u->name()), u.get());
   for (Unit *u : cold) {
     auto parent = cold_parent_name(u->name());
-    auto it = functions.find(u->file + "#" + std::string(*parent));
+    auto it = functions.find(function_key(u->file, *parent));
     if (it == functions.end() && !u->file.empty())
-      it = functions.find("#" + std::string(*parent));
+      it = functions.find(function_key("", *parent));
     if (it == functions.end())
       throw FileError(a.path, fmt::format("failed to find parent function for {}", u->name()));
     u->parent = it->second;
