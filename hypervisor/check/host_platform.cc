@@ -66,11 +66,12 @@ void HostPlatform::reset() {
   image_end_ = 0;
 }
 
-void HostPlatform::add_memory(uint64_t addr, std::vector<uint8_t> bytes) {
+void HostPlatform::add_memory(uint64_t addr, std::span<const uint8_t> bytes, uint64_t size) {
   Block b;
-  b.size = bytes.size();
+  b.size = std::max<uint64_t>(size, bytes.size());
   b.mem = static_cast<uint8_t *>(std::calloc(1, b.size ? b.size : 1));
-  std::memcpy(b.mem, bytes.data(), bytes.size());
+  if (!bytes.empty())
+    std::memcpy(b.mem, bytes.data(), bytes.size());
   b.image = true;
   b.base = addr;
   blocks_[addr] = b;
@@ -82,8 +83,10 @@ void HostPlatform::load_image(const std::string &path) {
   for (const auto &s : image.object().sections) {
     if (!s->is_alloc() || !s->addr)
       continue;
-    std::vector<uint8_t> bytes = s->is_nobits() ? std::vector<uint8_t>(s->size) : s->data;
-    add_memory(s->addr, std::move(bytes));
+    if (s->is_nobits())
+      add_memory(s->addr, {}, s->size);
+    else
+      add_memory(s->addr, s->data, s->data.size());
   }
   for (const auto &s : image.object().symbols) {
     std::string name = runtime_name(*s);

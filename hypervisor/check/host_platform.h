@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,7 +57,9 @@ public:
   // Fake hypervisor pieces, for tests and the fuzz glue.
   void set_build_id(std::optional<std::vector<uint8_t>> id) { build_id_ = std::move(id); }
   void add_symbol(const std::string &xen_name, uint64_t addr) { symbols_[xen_name] = addr; }
-  void add_memory(uint64_t addr, std::vector<uint8_t> bytes);
+  // `size` bytes at addr: `bytes`, then zeros (a NOBITS section passes none;
+  // calloc leaves its untouched pages unfaulted, so a large .bss is free).
+  void add_memory(uint64_t addr, std::span<const uint8_t> bytes, uint64_t size);
 
   // Bytes at a runtime address (image or payload memory), if mapped.
   std::optional<std::vector<uint8_t>> read(uint64_t addr, uint64_t len) const;
