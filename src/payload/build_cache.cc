@@ -27,7 +27,7 @@ void write_text(const std::string &path, const std::string &text) {
 std::string cache_key(const CacheKeyInputs &in) {
   Sha256 h;
   for (const std::string *part : {&in.tree_hash, &in.config_text, &in.compiler_version,
-                                  &in.make_vars, &in.wrapper, &in.tool_version}) {
+                                  &in.make_vars, &in.tool_version}) {
     h.update(std::to_string(part->size()) + ":");
     h.update(*part);
   }
@@ -60,6 +60,20 @@ CacheEntry::CacheEntry(const std::string &root, const std::string &key) : dir_(r
 CacheEntry::~CacheEntry() {
   if (lock_fd_ >= 0)
     close(lock_fd_);
+}
+
+std::string CacheEntry::install_wrapper(const std::string &wrapper) const {
+  std::string installed = dir_ + "/bin/livepatch-gcc";
+  std::string bytes = lp::read_file(wrapper);
+  std::error_code ec;
+  if (fs::exists(installed, ec) && lp::read_file(installed) == bytes)
+    return installed;
+  fs::create_directories(dir_ + "/bin", ec);
+  if (ec)
+    throw FileError(dir_ + "/bin", "cannot create folder: " + ec.message());
+  lp::write_file_atomically(
+      installed, std::span(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()), 0755);
+  return installed;
 }
 
 bool CacheEntry::complete() const {

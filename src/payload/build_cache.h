@@ -3,13 +3,19 @@
 // A per-advisory CI job rebuilds payloads against the same hypervisor source
 // again and again; only the patch changes. The full original build is
 // therefore done once per (source content, .config, compiler version, make
-// variables, wrapper path, tool version) and kept in
+// variables, tool version) and kept in
 // <cache>/<key>/pristine. Every run then works in <cache>/<key>/build, a copy
 // of pristine at a fixed path (so absolute paths recorded by the build, such
 // as dependency files and DW_AT_comp_dir, are the same in the original and
 // patched objects), applies the patch there and rebuilds incrementally. The
 // original objects come straight from pristine: no second "revert and
 // rebuild" pass as upstream did.
+//
+// The compiler wrapper the builds run is the entry's own copy,
+// <cache>/<key>/bin/livepatch-gcc: Xen records every compile command and
+// rebuilds an object whose command changed, so the wrapper's path must stay
+// the same for the life of the entry, whichever checkout or installation of
+// livepatch-build runs next. Each run refreshes the copy's content.
 //
 // A run holds an exclusive lock on the entry (flock on <key>.lock) from start
 // to end of its build phase. The build copy is marked dirty before it is
@@ -27,7 +33,6 @@ struct CacheKeyInputs {
   std::string config_text;
   std::string compiler_version;
   std::string make_vars;
-  std::string wrapper;
   std::string tool_version;
 };
 
@@ -47,6 +52,10 @@ public:
   const std::string &dir() const { return dir_; }
   std::string pristine() const { return dir_ + "/pristine"; }
   std::string build() const { return dir_ + "/build"; }
+
+  // Installs `wrapper` as the entry's bin/livepatch-gcc (rewritten only when
+  // its bytes differ) and returns that path. Throws lp::FileError.
+  std::string install_wrapper(const std::string &wrapper) const;
 
   bool complete() const;
   void mark_complete();

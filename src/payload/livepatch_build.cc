@@ -252,7 +252,6 @@ std::string Pipeline::cache_key_for_tree() {
   in.config_text = lp::read_file(o_.config);
   in.compiler_version = first_line(compiler);
   in.make_vars = make_debug_ + "|" + launcher_from_cc();
-  in.wrapper = wrapper_;
   in.tool_version = kTool;
   return cache_key(in);
 }
@@ -321,12 +320,13 @@ void Pipeline::patched_build(CacheEntry &entry) {
 }
 
 void Pipeline::build_phase() {
-  wrapper_ = tool_or_die("livepatch-gcc");
+  std::string wrapper = tool_or_die("livepatch-gcc");
   progress_.begin("hash", "Hashing the source tree");
   std::string root = o_.cache_dir.empty() ? default_cache_root() : o_.cache_dir;
   std::string key = cache_key_for_tree();
   fmt::print("            original build cache: {}/{}\n", root, key);
   CacheEntry entry(root, key);
+  wrapper_ = entry.install_wrapper(wrapper);
   original_build(entry);
   patched_build(entry);
   progress_.begin("struct_sizes", "Reading special section data");

@@ -102,6 +102,28 @@ TEST_CASE("livepatch-build: the original build is cached and payloads are reprod
         lp::test::file_bytes(t.out("c") + "/01-table-bounds.livepatch"));
 }
 
+TEST_CASE("livepatch-build: the cache is reused by another installation of the tools",
+          "[livepatch-build][e2e][cache]") {
+  // CI clones into a new folder for every job: the original build must not be
+  // keyed by, or record, where livepatch-build and its wrapper live.
+  MiniTree t;
+  REQUIRE(t.build("01-table-bounds.patch", {}, "a").status == 0);
+  std::string alt = t.dir().file("alt");
+  fs::create_directories(alt);
+  for (const char *tool : {"livepatch-build", "livepatch-gcc"})
+    fs::copy_file(lp::test::tool_path(tool), alt + "/" + tool);
+  RunResult moved = lp::test::run(
+      {alt + "/livepatch-build", "-s", t.src(), "-p", MiniTree::patch("01-table-bounds.patch"),
+       "-c", t.config(), "-o", t.out("b"), "--depends", lp::test::kDepends, "--cache-dir",
+       t.cache(), "-j", "2", "--json", t.dir().file("b.json")});
+  INFO(moved.output);
+  REQUIRE(moved.status == 0);
+  CHECK_THAT(read_text(t.dir().file("b.json")), Catch::Contains("\"cache\": \"hit\""));
+  CHECK_THAT(read_text(t.out("b") + "/build_patched_compile.log"), !Catch::Contains(alt));
+  CHECK(lp::test::file_bytes(t.out("a") + "/01-table-bounds.livepatch") ==
+        lp::test::file_bytes(t.out("b") + "/01-table-bounds.livepatch"));
+}
+
 TEST_CASE("livepatch-build: a new source file in a new folder goes into the payload",
           "[livepatch-build][e2e]") {
   MiniTree t;
