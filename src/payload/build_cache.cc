@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <sstream>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lp::payload {
@@ -62,17 +63,27 @@ CacheEntry::~CacheEntry() {
     close(lock_fd_);
 }
 
+// The copy carries the source's modification time, so an unchanged wrapper is
+// recognised from two stat calls (rsync's quick check) instead of by reading
+// both files on every run.
 std::string CacheEntry::install_wrapper(const std::string &wrapper) const {
   std::string installed = dir_ + "/bin/livepatch-gcc";
-  std::string bytes = lp::read_file(wrapper);
-  std::error_code ec;
-  if (fs::exists(installed, ec) && lp::read_file(installed) == bytes)
+  struct stat src {}, dst {};
+  if (::stat(wrapper.c_str(), &src) != 0)
+    throw FileError(wrapper, std::strerror(errno));
+  if (::stat(installed.c_str(), &dst) == 0 && dst.st_size == src.st_size &&
+      dst.st_mtim.tv_sec == src.st_mtim.tv_sec && dst.st_mtim.tv_nsec == src.st_mtim.tv_nsec)
     return installed;
+  std::error_code ec;
   fs::create_directories(dir_ + "/bin", ec);
   if (ec)
     throw FileError(dir_ + "/bin", "cannot create folder: " + ec.message());
+  std::string bytes = lp::read_file(wrapper);
   lp::write_file_atomically(
       installed, std::span(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()), 0755);
+  struct timespec times[2] = {src.st_atim, src.st_mtim};
+  if (::utimensat(AT_FDCWD, installed.c_str(), times, 0) != 0)
+    throw FileError(installed, std::strerror(errno));
   return installed;
 }
 
