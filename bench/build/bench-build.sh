@@ -5,49 +5,82 @@
 #
 # TREE is a Xen repository root (the folder holding xen/); PATCH applies to it
 # with -p1; CONFIG is the .config to use (default: `make -C xen defconfig`).
-# Measures, each in a fresh scratch copy of TREE:
+# Each round measures, in fresh scratch copies of TREE:
 #   full   plain `make -C xen -jN` from clean
 #   incr   plain incremental `make` after applying PATCH
 #   cold   livepatch-build with an empty original-build cache
 #   warm   livepatch-build again (cached original build), another output folder
-# and prints each time and the ratios cold/(full+incr) (goal <= 1.10) and
-# warm/incr (goal <= 1.3). Not a test: nothing is asserted.
+# and the script prints the median of each over ROUNDS rounds (default 3), the
+# ratios of the medians cold/(full+incr) (goal <= 1.10) and warm/incr (goal
+# <= 1.3), and the phase times livepatch-build reported (--json) in the last
+# round, so an overhead can be traced to its phase. Medians, because a single
+# sub-second run on a shared machine moves by 10%. Not a test: nothing is
+# asserted.
+# Env: ROUNDS (default 3), JOBS (default nproc), KEEP=1 keeps the scratch folder.
 set -euo pipefail
-lb=$1 tree=$2 patch=$3 config=${4:-}
+lb=$(realpath "$1") tree=$2 patch=$(realpath "$3") config=${4:-}
 jobs=${JOBS:-$(nproc)}
+rounds=${ROUNDS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-build-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc -l; }
-
-cp -a "$tree" "$work/plain"
-make -s -C "$work/plain/xen" clean >/dev/null 2>&1 || true
-if [[ -z $config ]]; then
-  make -s -C "$work/plain/xen" defconfig >/dev/null
-  cp "$work/plain/xen/.config" "$work/config"
+if [[ ${KEEP:-0} == 1 ]]; then
+  trap 'echo "scratch folder kept: $work"' EXIT
 else
-  cp "$config" "$work/config"
-  cp "$config" "$work/plain/xen/.config"
+  trap 'rm -rf "$work"' EXIT
 fi
-cp -a "$work/plain" "$work/pristine"
-rm -f "$work/pristine/xen/.config"
 
-t=$(now); make -s -C "$work/plain/xen" -j"$jobs" >/dev/null 2>&1; full=$(elapsed "$t")
-patch -s -d "$work/plain" -p1 -i "$(realpath "$patch")"
-t=$(now); make -s -C "$work/plain/xen" -j"$jobs" >/dev/null 2>&1; incr=$(elapsed "$t")
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { echo "$(now) - $1" | bc -l; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-run_lb() {
-  "$lb" -s "$work/pristine" -p "$(realpath "$patch")" -c "$work/config" -o "$work/$1" \
-    --depends 0000000000000000000000000000000000000000 --cache-dir "$work/cache" \
-    -j "$jobs" >"$work/$1.log" 2>&1 || { cat "$work/$1.log"; exit 1; }
+# The pristine tree every round starts from: cleaned, with its .config beside it.
+prepare() {
+  cp -a "$tree" "$work/pristine"
+  make -s -C "$work/pristine/xen" clean >/dev/null 2>&1 || true
+  if [[ -z $config ]]; then
+    make -s -C "$work/pristine/xen" defconfig >/dev/null
+    cp "$work/pristine/xen/.config" "$work/config"
+  else
+    cp "$config" "$work/config"
+  fi
+  rm -f "$work/pristine/xen/.config"
 }
-t=$(now); run_lb cold; cold=$(elapsed "$t")
-t=$(now); run_lb warm; warm=$(elapsed "$t")
 
-printf 'tree: %s\npatch: %s\njobs: %s\n' "$tree" "$patch" "$jobs"
-printf '%-34s %8.2f s\n' "plain make (full)" "$full" "plain make (incremental)" "$incr" \
-  "livepatch-build (cold cache)" "$cold" "livepatch-build (warm cache)" "$warm"
+plain_make() { make -s -C "$work/plain/xen" -j"$jobs" >/dev/null 2>&1; }
+
+run_lb() { # <output folder name>
+  "$lb" -s "$work/pristine" -p "$patch" -c "$work/config" -o "$work/$1" \
+    --depends 0000000000000000000000000000000000000000 --cache-dir "$work/cache" \
+    -j "$jobs" --json "$work/$1.json" >"$work/$1.log" 2>&1 || { cat "$work/$1.log"; exit 1; }
+}
+
+# One round: appends to the four arrays.
+round() {
+  local t
+  rm -rf "$work/plain" "$work/cache" "$work/cold" "$work/warm"
+  cp -a "$work/pristine" "$work/plain"
+  cp "$work/config" "$work/plain/xen/.config"
+  t=$(now); plain_make; full+=("$(elapsed "$t")")
+  patch -s -d "$work/plain" -p1 -i "$patch"
+  t=$(now); plain_make; incr+=("$(elapsed "$t")")
+  t=$(now); run_lb cold; cold+=("$(elapsed "$t")")
+  t=$(now); run_lb warm; warm+=("$(elapsed "$t")")
+}
+
+phases() { # <json file>: the "timings" object, one line
+  sed -n 's/^ *"timings": {\(.*\)}$/\1/p' "$1" | tr -d '"'
+}
+
+full=() incr=() cold=() warm=()
+prepare
+for ((i = 1; i <= rounds; i++)); do round; done
+mf=$(median "${full[@]}") mi=$(median "${incr[@]}")
+mc=$(median "${cold[@]}") mw=$(median "${warm[@]}")
+
+printf 'tree: %s\npatch: %s\njobs: %s, rounds: %s (medians)\n' "$tree" "$patch" "$jobs" "$rounds"
+printf '%-34s %8.2f s\n' "plain make (full)" "$mf" "plain make (incremental)" "$mi" \
+  "livepatch-build (cold cache)" "$mc" "livepatch-build (warm cache)" "$mw"
 printf '%-34s %8.2f   (goal <= 1.10)\n' "cold / (full + incremental)" \
-  "$(echo "$cold / ($full + $incr)" | bc -l)"
-printf '%-34s %8.2f   (goal <= 1.30)\n' "warm / incremental" "$(echo "$warm / $incr" | bc -l)"
+  "$(echo "$mc / ($mf + $mi)" | bc -l)"
+printf '%-34s %8.2f   (goal <= 1.30)\n' "warm / incremental" "$(echo "$mw / $mi" | bc -l)"
+printf 'phases, cold (last round): %s\n' "$(phases "$work/cold.json")"
+printf 'phases, warm (last round): %s\n' "$(phases "$work/warm.json")"
