@@ -39,6 +39,23 @@ static const char hello_modinfo[] __attribute__((section(".modinfo"), used)) =
 )");
 }
 
+std::string warn_payload() {
+  return Lab::get().build("warn", hello_like("warn", "Warned") + R"(
+void warn_sites(void) {
+  asm volatile(".pushsection .rodata.warn_strings,\"a\"\n"
+    "warn_file: .asciz \"common/warn.c\"\nwarn_msg: .asciz \"x > 0\"\n.popsection\n"
+    "warn_ud2: ud2\n"
+    ".pushsection .bug_frames.1,\"a\",@progbits\n.p2align 2\nwarn_frm:\n"
+    " .long warn_ud2 - warn_frm\n .long (warn_file - warn_frm) + (12 << 24)\n.popsection\n"
+    "warn_assert_ud2: ud2\n"
+    ".pushsection .bug_frames.3,\"a\",@progbits\n.p2align 2\nwarn_assert_frm:\n"
+    " .long warn_assert_ud2 - warn_assert_frm\n"
+    " .long (warn_file - warn_assert_frm) + (34 << 24)\n"
+    " .long 0, warn_msg - warn_assert_frm\n.popsection");
+}
+)");
+}
+
 std::string bye_payload() {
   PayloadOpts o;
   o.depends_on = hello_payload();

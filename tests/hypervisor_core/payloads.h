@@ -9,6 +9,8 @@ namespace lp::hyptest {
 
 std::string hello_payload();        // xen_extra_version -> "Hello World"; alternatives,
                                     // ex_table (2 unsorted entries), bug frame, .modinfo
+std::string warn_payload();         // a WARN frame (.bug_frames.1, 8 bytes) and an ASSERT
+                                    // frame (.bug_frames.3, 16 bytes) in warn_sites
 std::string bye_payload();          // stacked on hello (depends = hello's build-id)
 std::string replace_payload();      // old_addr 0: resolved by name at load
 std::string nop_payload();          // NOPs the first 5 bytes (the mov) of xen_minor_version

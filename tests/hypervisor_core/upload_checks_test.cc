@@ -227,6 +227,9 @@ std::vector<Case> cases() {
        [](ElfEdit &e) { e.data(".livepatch.depends")[8] = 1; }, -LP_ENODATA},
       {"bug frames not a multiple of 8", hello_payload,
        [](ElfEdit &e) { set_section_size(e, ".bug_frames.2", 4); }, -LP_EINVAL},
+      {"WARN frames not a multiple of 8", warn_payload,
+       [](ElfEdit &e) { set_section_size(e, ".bug_frames.1", 12); }, -LP_EINVAL,
+       "Wrong size of .bug_frames.1"},
       {".altinstructions not a multiple of 14", hello_payload,
        [](ElfEdit &e) { set_section_size(e, ".altinstructions", 13); }, -LP_EINVAL},
       {".altinstructions without .altinstr_replacement", hello_payload,
@@ -278,7 +281,7 @@ TEST_CASE("every malformed payload is refused with Xen's errno, and the loader s
 
 TEST_CASE("the valid payloads load", "[hypervisor_core][upload]") {
   Core core;
-  for (auto *make : {hello_payload, replace_payload, nop_payload, cf_payload, hooks_payload,
+  for (auto *make : {hello_payload, warn_payload, replace_payload, nop_payload, cf_payload, hooks_payload,
                      action_hooks_payload, action_nofunc_payload, data_payload}) {
     std::string path = make();
     INFO(path);
@@ -380,6 +383,31 @@ TEST_CASE("the exception table is sorted and searchable", "[hypervisor_core][upl
   CHECK_FALSE(livepatch_search_extable(a + 2, &fixup));
   CHECK(livepatch_is_patch(a));
   CHECK_FALSE(livepatch_is_patch(Lab::get().addr("xen_compute")));
+}
+
+TEST_CASE("a loaded payload's bug frames are found by their ud2 and dropped at unload",
+          "[hypervisor_core][upload]") {
+  Core core;
+  ElfEdit e(Lab::read(warn_payload()));
+  REQUIRE(e.sh(".bug_frames.1")->sh_size == 8);
+  REQUIRE(e.sh(".bug_frames.3")->sh_size == 16); // one ASSERT entry: two frames
+  REQUIRE(Core::upload("warn", e.bytes) == 0);
+  uint64_t warn = livepatch_symbols_lookup_by_name("warn_ud2");
+  uint64_t assert_site = livepatch_symbols_lookup_by_name("warn_assert_ud2");
+  REQUIRE(warn);
+  REQUIRE(assert_site == warn + 2);
+  unsigned type = 99;
+  uint64_t frame = livepatch_find_bug_frame(warn, &type);
+  CHECK(frame == livepatch_symbols_lookup_by_name("warn_frm"));
+  CHECK(type == 1);
+  CHECK(livepatch_is_patch(frame));
+  frame = livepatch_find_bug_frame(assert_site, &type);
+  CHECK(frame == livepatch_symbols_lookup_by_name("warn_assert_frm"));
+  CHECK(type == 3);
+  CHECK(livepatch_find_bug_frame(warn + 1, &type) == 0);
+  CHECK(livepatch_find_bug_frame(Lab::get().addr("xen_compute"), &type) == 0);
+  REQUIRE(livepatch_action("warn", LIVEPATCH_ACTION_UNLOAD, 0, 0) == 0);
+  CHECK(livepatch_find_bug_frame(warn, &type) == 0);
 }
 
 TEST_CASE("the host platform sees the image like Xen's symbol table",

@@ -251,6 +251,44 @@ bool livepatch_search_extable(uint64_t rip, uint64_t *fixup)
     return false;
 }
 
+/*
+ * The ud2 a bug frame points at: the low 24 bits of its first word are
+ * loc_disp, signed and relative to the frame (asm/bug.h, BUG_DISP_WIDTH).
+ */
+static uint64_t bug_frame_loc(const uint8_t *frame, uint64_t at)
+{
+    int32_t disp = (int32_t)(lp_get32(frame) << 8) >> 8;
+
+    return at + (int64_t)disp;
+}
+
+/*
+ * Xen's do_invalid_op over a payload's virtual region: the payload whose
+ * text holds rip, then its frames type by type in 8-byte steps (the second
+ * frame of an ASSERT entry has loc_disp 0, so it never matches a text
+ * address). Returns the frame's runtime address and type, or 0.
+ */
+uint64_t livepatch_find_bug_frame(uint64_t rip, unsigned int *type)
+{
+    for ( const struct payload *p = lp_payload_list; p; p = p->next )
+    {
+        if ( !in_region(&p->text, rip) )
+            continue;
+        for ( unsigned int t = 0; t < LP_BUGFRAME_NR; t++ )
+        {
+            const struct lp_bug_frames *bf = &p->bug_frames[t];
+            for ( unsigned int i = 0; i < bf->n; i++ )
+                if ( bug_frame_loc(bf->mem + (uint64_t)i * 8, bf->vaddr + (uint64_t)i * 8) == rip )
+                {
+                    *type = t;
+                    return bf->vaddr + (uint64_t)i * 8;
+                }
+        }
+        return 0;
+    }
+    return 0;
+}
+
 const char *livepatch_symbol_name(uint64_t addr, uint64_t *offset)
 {
     for ( const struct payload *p = lp_payload_list; p; p = p->next )

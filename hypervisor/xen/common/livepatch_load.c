@@ -413,20 +413,29 @@ static int prepare_build_ids(struct payload *p, const struct lp_elf *elf)
     return payload_note(elf, ".livepatch.depends", &p->dep, &p->dep_len);
 }
 
+/*
+ * .bug_frames.0..3: sizes in multiples of one 8-byte frame (an ASSERT entry
+ * is two frames, as Xen counts them). The sections are kept so the #UD
+ * handler can find a ud2 in the payload's text (livepatch_find_bug_frame).
+ */
 static int prepare_bug_frames(struct payload *p, const struct lp_elf *elf)
 {
-    (void)p;
-    for ( unsigned int i = 0; i < 4; i++ )
+    for ( unsigned int i = 0; i < LP_BUGFRAME_NR; i++ )
     {
         const struct lp_elf_sec *sec;
         int rc = special(elf, bug_frame_sections[i], &sec);
         if ( rc )
             return rc;
-        if ( sec && sec->sh.sh_size % BUG_FRAME_SIZE )
+        if ( !sec )
+            continue;
+        if ( sec->sh.sh_size % BUG_FRAME_SIZE )
         {
             LOG(elf, "Wrong size of %s", bug_frame_sections[i]);
             return -LP_EINVAL;
         }
+        p->bug_frames[i].mem = sec->load;
+        p->bug_frames[i].vaddr = sec->vaddr;
+        p->bug_frames[i].n = (unsigned int)(sec->sh.sh_size / BUG_FRAME_SIZE);
     }
     return 0;
 }

@@ -101,6 +101,13 @@ bool livepatch_work_pending(void);
 /* Exception-table lookup over loaded payloads, for the fault handler. */
 bool livepatch_search_extable(uint64_t rip, uint64_t *fixup);
 
+/*
+ * The bug frame of a loaded payload whose ud2 is at rip (Xen's #UD lookup in
+ * the payload's virtual region): its runtime address, with *type set to
+ * 0 run_fn, 1 warn, 2 bug or 3 assert; 0 if no loaded payload has one.
+ */
+uint64_t livepatch_find_bug_frame(uint64_t rip, unsigned int *type);
+
 /* True if addr lies in any loaded payload's text, rw or ro region. */
 bool livepatch_is_patch(uint64_t addr);
 

@@ -84,6 +84,14 @@ struct lp_region {
     uint64_t size;      /* bytes used */
 };
 
+/* A payload's .bug_frames.<type> (8-byte frames; type 3 entries take two). */
+struct lp_bug_frames {
+    const uint8_t *mem; /* host pointer */
+    uint64_t vaddr;     /* runtime address */
+    unsigned int n;     /* 8-byte frames */
+};
+#define LP_BUGFRAME_NR 4
+
 struct payload {
     /* Public: hooks may read these. */
     char name[XEN_LIVEPATCH_NAME_SIZE];
@@ -109,6 +117,7 @@ struct payload {
     const uint8_t *dep; uint32_t dep_len;
     const char *metadata; uint32_t metadata_len;
     uint8_t *ex_table; uint64_t ex_table_vaddr; unsigned int n_ex;
+    struct lp_bug_frames bug_frames[LP_BUGFRAME_NR];
     struct lp_symbol *symtab; unsigned int nsyms;
     char *strtab;
     uint64_t symtab_bytes, strtab_bytes;
