@@ -1,5 +1,7 @@
 /*
- * The IDT and the trap handler. Exceptions first consult the exception
+ * The IDT and the trap handler. An invalid opcode (#UD) at a bug-frame site
+ * goes to the bug-frame handler (arch/x86/bug.c): WARN and run_fn resume,
+ * BUG and ASSERT are fatal there. Exceptions then consult the exception
  * tables (the hypervisor's own .ex_table, then every loaded payload's via
  * the live-patch core) and resume at the fix-up if one covers the faulting
  * RIP, as Xen's do_page_fault/do_general_protection do. Anything else is
@@ -88,9 +90,10 @@ bool search_exception_table(uint64_t rip, uint64_t *fixup)
 
 static const char *symbol_of(uint64_t addr, uint64_t *off)
 {
-    const char *name = symbols_lookup(addr, off);
+    /* A payload first: the hypervisor's table names any address after it. */
+    const char *name = livepatch_symbol_name(addr, off);
 
-    return name ? name : livepatch_symbol_name(addr, off);
+    return name ? name : symbols_lookup(addr, off);
 }
 
 static void __noreturn fatal_trap(const struct cpu_regs *r)
@@ -137,6 +140,8 @@ void do_trap(struct cpu_regs *regs)
     case 2: /* NMI: another CPU panicked */
         stop_cpu();
     }
+    if (regs->vector == 6 && do_bug_frame(regs))
+        return;
     if (regs->vector < 32 && search_exception_table(regs->rip, &fixup)) {
         fault_count++;
         regs->rip = fixup;
