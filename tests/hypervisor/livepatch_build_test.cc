@@ -1,8 +1,12 @@
 // End to end: this repository's livepatch-build turns the example patches
 // (tests/fixtures/patches) into payloads for the hypervisor image the tests
 // boot, and the running hypervisor applies them. The XSA-style fix changes
-// what the CPU-1 workload sees; the data change is refused at build time.
+// what the CPU-1 workload sees; the data change is refused at build time; a
+// WARN_ON added by a patch is reported from the payload's bug frame while it
+// is applied, and the hypervisor carries on.
 #include "qemu_harness.h"
+
+#include "elf/reader.h"
 
 #include <catch2/catch.hpp>
 
@@ -33,6 +37,13 @@ lp::test::RunResult livepatch_build(const lp::test::TempDir &out, const std::str
   return lp::test::run_shell(cmd);
 }
 
+size_t count(const std::string &text, const std::string &what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    n++;
+  return n;
+}
+
 } // namespace
 
 TEST_CASE("livepatch-build payloads from the example patches apply on the hypervisor",
@@ -59,4 +70,46 @@ TEST_CASE("livepatch-build payloads from the example patches apply on the hyperv
   auto work = m.tool({"workload"}).output;
   CHECK(work.find("probe table_lookup(8) value 6210279 changes 2") != std::string::npos);
   CHECK(work.find("fatal 0") != std::string::npos);
+}
+
+TEST_CASE("a WARN_ON added by a live patch is reported and survived",
+          "[qemu][livepatch-build][bug-frames]") {
+  if (!std::filesystem::exists(lp::test::tool_path("livepatch-build")))
+    FAIL("livepatch-build is not built (target livepatch-build)");
+  lp::test::TempDir out;
+  auto build = livepatch_build(out, "07-warn");
+  INFO(build.output);
+  REQUIRE(build.status == 0);
+  std::string payload = out.file("07-warn") + "/07-warn.livepatch";
+  auto obj = lp::elf::read_object(payload);
+  const auto *frames = obj.section_named(".bug_frames.1");
+  REQUIRE(frames);
+  CHECK(frames->size == 8); // one WARN frame, in do_compute
+  for (const char *other : {".bug_frames.0", ".bug_frames.2", ".bug_frames.3"})
+    CHECK(obj.section_named(other) == nullptr);
+
+  const std::string warning = "Xen WARN at common/compute.c:16";
+  Minixen m;
+  CHECK(m.call("compute", "2000000") == "6000001");
+  CHECK(m.console().find("Xen WARN") == std::string::npos);
+
+  auto load = m.act({"load", payload});
+  INFO(load.output << m.console());
+  REQUIRE(load.status == 0);
+  CHECK(m.call("compute", "2000000") == "6000001"); // the call returns its result
+  REQUIRE(m.wait_console(warning));
+  INFO(m.console());
+  CHECK(m.console().find("<do_compute+") != std::string::npos);
+  CHECK(m.call("compute", "5") == "16");            // below the limit: no warning
+  CHECK(m.call("table_lookup", "3") == "103");
+  CHECK(count(m.console(), "Xen WARN") == 1);
+
+  REQUIRE(m.act({"revert", "07-warn"}).status == 0);
+  CHECK(m.call("compute", "2000000") == "6000001");
+  CHECK(count(m.console(), "Xen WARN") == 1);
+  REQUIRE(m.act({"unload", "07-warn"}).status == 0);
+  CHECK(m.tool({"list"}).output.find("07-warn") == std::string::npos);
+  auto work = m.tool({"workload"}).output;
+  CHECK(work.find("fatal 0") != std::string::npos);
+  CHECK(m.console().find("FATAL") == std::string::npos);
 }
