@@ -107,7 +107,7 @@ TEST_CASE("explain option shows the first differing instruction", "[diff][cli]")
   CHECK(o.logged("' -> '"));
 }
 
-TEST_CASE("struct-sizes option overrides the table; a wrong size is a group size mismatch", "[diff][cli]") {
+TEST_CASE("struct-sizes option overrides the table and a wrong size is a group size mismatch", "[diff][cli]") {
   TempDir dir;
   Pair p;
   const char *src = R"(

@@ -37,7 +37,7 @@ std::vector<int> hook_kinds() {
 
 } // namespace
 
-TEST_CASE("apply writes a jump to the new function; revert restores the bytes",
+TEST_CASE("apply writes a jump to the new function and revert restores the bytes",
           "[hypervisor_core][actions]") {
   Core core;
   uint64_t old = Lab::get().addr("xen_extra_version");

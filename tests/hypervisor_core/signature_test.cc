@@ -155,7 +155,7 @@ TEST_CASE("enforce: refusals", "[hypervisor_core][signature]") {
   CHECK(Core::upload("after", e.bytes) == 0);
 }
 
-TEST_CASE("warn logs and loads; off does not look", "[hypervisor_core][signature]") {
+TEST_CASE("warn mode logs and loads, off mode does not look", "[hypervisor_core][signature]") {
   Core core;
   set_mode(LP_SIG_WARN);
   CHECK(Core::upload("warned", Lab::read(hello_payload())) == 0);

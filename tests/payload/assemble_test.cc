@@ -112,7 +112,7 @@ TEST_CASE("the payload build-id is SHA-1 over the file with the descriptor zeroe
   CHECK(p.section_named(".note.gnu.build-id")->type == SHT_NOTE);
 }
 
-TEST_CASE("identical inputs give byte-identical payloads; other inputs another id",
+TEST_CASE("identical inputs give byte-identical payloads, other inputs another id",
           "[payload][determinism]") {
   TempDir dir;
   auto obj = lp::test::standard_diff_object(dir);
