@@ -35,7 +35,7 @@ xen=$here/hypervisor/xen
 "$clang" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 -iquote "$xen/include" \
   "$xen"/common/livepatch.c "$xen"/common/livepatch_elf.c "$xen"/common/livepatch_load.c \
-  "$xen"/common/livepatch_signature.c "$xen"/common/rsa.c "$xen"/common/sha256.c \
+  "$xen"/common/livepatch_signature.c "$xen"/common/livepatch_version.c "$xen"/common/rsa.c "$xen"/common/sha256.c \
   "$xen"/arch/x86/livepatch.c \
   "$here"/hypervisor/check/fuzz_platform.c "$here"/hypervisor/check/fuzz_target.c \
   -o "$work/fuzz-livepatch"

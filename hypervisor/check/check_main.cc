@@ -9,6 +9,10 @@
 // .livepatch.depends check against the hypervisor or the top of the stack,
 // expectations against the bytes in xen-syms, and the patching itself.
 //
+// The loader follows the rules of one Xen release (xen/livepatch_version.h):
+// --xen-version, else the release xen-syms says it is, else 4.17; the two
+// must agree when both are given.
+//
 // Output: "<payload>: would load" (exit 0), or
 // "<payload>: refused: <ERRNO> (-<n>): <reason>" (exit 2);
 // unreadable input is "<file>: <problem>" (exit 1).
@@ -16,6 +20,8 @@
 #include "key_blob.h"
 
 #include "elf/error.h"
+#include "elf/xen_versions.h"
+#include "xen/livepatch_version.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -33,6 +39,7 @@ constexpr int kExitError = 1;
 
 struct Args {
   std::string xen_syms;
+  std::string xen_version;
   std::vector<std::string> loaded;
   bool apply = false;
   bool nodeps = false;
@@ -97,11 +104,32 @@ int upload(const std::string &name, const std::vector<uint8_t> &bytes) {
   return livepatch_upload(name.c_str(), bytes.data(), bytes.size(), 0);
 }
 
+// --xen-version, else what xen-syms says, else 4.17; both must agree.
+lp::elf::XenVersion target_version(const Args &a) {
+  std::optional<lp::elf::XenVersion> image = HostPlatform::get().image_version;
+  lp::elf::XenVersion v = image.value_or(lp::elf::default_xen_release().version);
+  if (!a.xen_version.empty()) {
+    auto given = lp::elf::parse_xen_version(a.xen_version);
+    if (!given)
+      throw lp::FileError(a.xen_version, "--xen-version wants MAJOR.MINOR, e.g. 4.20");
+    if (image && *image != *given)
+      throw lp::FileError(a.xen_syms, "is Xen " + image->str() + ", but --xen-version says " +
+                                          given->str());
+    v = *given;
+  }
+  if (livepatch_set_xen_version(static_cast<unsigned>(v.major), static_cast<unsigned>(v.minor)))
+    throw lp::FileError(a.xen_version.empty() ? a.xen_syms : a.xen_version,
+                        "Xen " + v.str() + " is not supported (supported: " +
+                            lp::elf::supported_xen_versions() + ")");
+  return v;
+}
+
 void set_up_platform(const Args &a) {
   auto &hp = HostPlatform::get();
   hp.echo = a.verbose;
   if (!a.xen_syms.empty())
     hp.load_image(a.xen_syms);
+  target_version(a);
   static const std::map<std::string, int> modes = {
       {"off", LP_SIG_OFF}, {"warn", LP_SIG_WARN}, {"enforce", LP_SIG_ENFORCE}};
   hp.signature_mode = modes.at(a.signature_mode);
@@ -148,6 +176,9 @@ int main(int argc, char **argv) {
   app.add_option("--xen-syms", a.xen_syms, "the hypervisor's xen-syms (symbols, build-id, text)")
       ->required()
       ->check(CLI::ExistingFile);
+  app.add_option("--xen-version", a.xen_version,
+                 "apply the loader rules of this Xen release (" +
+                     lp::elf::supported_xen_versions() + "); default: what xen-syms says, else 4.17");
   app.add_option("--loaded", a.loaded, "payloads already loaded, bottom of the stack first")
       ->check(CLI::ExistingFile);
   app.add_flag("--apply", a.apply, "also run the APPLY checks (depends, expectations, patching)");

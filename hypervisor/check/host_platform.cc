@@ -1,6 +1,8 @@
 // Host implementation of livepatch_platform.h: see host_platform.h.
 #include "host_platform.h"
 
+#include "elf/xen_versions.h"
+
 #include "elf/error.h"
 #include "elf/image.h"
 
@@ -55,6 +57,7 @@ void HostPlatform::reset() {
   }
   symbols_.clear();
   build_id_.reset();
+  image_version.reset();
   hook_handler = nullptr;
   hook_calls.clear();
   log.clear();
@@ -94,6 +97,7 @@ void HostPlatform::load_image(const std::string &path) {
       symbols_.emplace(name, s->value);
   }
   build_id_ = image.build_id();
+  image_version = lp::elf::xen_version_from_image(image);
 }
 
 uint64_t HostPlatform::symbol(const std::string &xen_name) const {

@@ -24,6 +24,8 @@
 #include "xen/livepatch.h"
 #include "xen/livepatch_platform.h"
 
+#include "elf/xen_versions.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -65,6 +67,8 @@ public:
   std::optional<std::vector<uint8_t>> read(uint64_t addr, uint64_t len) const;
   uint64_t symbol(const std::string &xen_name) const;
   const std::optional<std::vector<uint8_t>> &build_id() const { return build_id_; }
+  // The Xen release the loaded xen-syms says it is (elf/xen_versions.h), if it says.
+  std::optional<lp::elf::XenVersion> image_version;
 
   std::function<int(int kind, uint64_t fn, struct payload *p)> hook_handler;
   std::vector<HookCall> hook_calls;

@@ -87,7 +87,10 @@ Status run(const Options &o, Result &res, Log &log) {
   load(patched, o.patched, decoder);
   check_headers(orig, patched);
   elf::LinkedImage xen = elf::LinkedImage::open(o.xen_syms);
-  res.sizes = choose_struct_sizes(o, xen, log);
+  TargetRelease target = target_release(o, xen);
+  res.xen_version = target.release->version.str();
+  log.normal(fmt::format("target Xen {} (from {})", res.xen_version, target.source));
+  res.sizes = choose_struct_sizes(o, xen, *target.release, log);
 
   analyse_units(orig);
   analyse_units(patched);
@@ -126,7 +129,8 @@ Status run(const Options &o, Result &res, Log &log) {
   }
   Object out;
   if (v.refusals.empty())
-    out = build_output({&o, &orig, &patched, &v, &inc, &xen, &expectations, &log}, v.refusals);
+    out = build_output({&o, &orig, &patched, &v, &inc, &xen, &expectations, &log, target.release},
+                       v.refusals);
   locate_refusals(o.patched, v.refusals);
   res.refusals = v.refusals;
   if (!v.refusals.empty()) {

@@ -33,6 +33,7 @@ struct Options {
   bool explain = false;      // log the first differing instruction of each changed function
   std::string json;          // write a JSON report here (empty: none)
   std::string struct_sizes;  // key=value file with special-section entry sizes (empty: none)
+  std::string xen_version;   // "4.20": the target release (empty: detect from xen-syms)
 };
 
 struct Refusal {
@@ -60,6 +61,7 @@ struct Result {
   std::vector<std::string> log;       // every log line, already prefixed "<obj>: "
   std::string error;                  // for kError: the one-line error
   StructSizes sizes;
+  std::string xen_version;            // the release the object was built for, e.g. "4.20"
 };
 
 // Runs the engine. Never throws for bad input: errors come back as kError

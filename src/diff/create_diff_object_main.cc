@@ -6,6 +6,7 @@
 // Log lines go to stdout as they are decided; the error line goes to stderr
 // after stdout is flushed.
 #include "diff/create_diff_object.h"
+#include "elf/xen_versions.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -22,6 +23,9 @@ int main(int argc, char **argv) {
                "Show the first differing instruction of each changed function");
   app.add_option("--struct-sizes", o.struct_sizes,
                  "key=value file with alt_instr, bug_frame, exception_table_entry, alt_call sizes");
+  app.add_option("--xen-version", o.xen_version,
+                 "Target Xen release MAJOR.MINOR (" + lp::elf::supported_xen_versions() +
+                     "); default: what xen-syms says, else 4.17");
   app.add_option("original", o.original, "Original object")->required();
   app.add_option("patched", o.patched, "Patched object")->required();
   app.add_option("xen-syms", o.xen_syms, "The xen-syms the original objects were linked into")

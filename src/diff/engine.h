@@ -25,6 +25,7 @@
 #include "diff/create_diff_object.h"
 #include "elf/insn.h"
 #include "elf/object.h"
+#include "elf/xen_versions.h"
 
 #include <cstdint>
 #include <memory>
@@ -270,6 +271,7 @@ struct OutputRequest {
   const elf::LinkedImage *xen;
   const std::unordered_map<const Unit *, Expectation> *expectations;
   Log *log;
+  const elf::XenRelease *release;
 };
 Object build_output(const OutputRequest &req, std::vector<Refusal> &refusals);
 
@@ -281,7 +283,15 @@ std::string json_report(const Result &r, const Options &o);
 void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &log);
 
 // struct_sizes.cc
-StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen, Log &log);
+StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen,
+                                const elf::XenRelease &release, Log &log);
+
+// target_release.cc: the Xen release the payload is for, and what told it.
+struct TargetRelease {
+  const elf::XenRelease *release;
+  std::string source; // "--xen-version", "xen-syms", ".alt_call_sites in xen-syms", "default"
+};
+TargetRelease target_release(const Options &o, const elf::LinkedImage &xen);
 
 // 64-bit hashing used by canonical_hash.cc and for deterministic names.
 struct Hasher {

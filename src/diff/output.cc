@@ -371,6 +371,8 @@ void Builder::emit_funcs() {
   Section *strings = new_section(like, ".livepatch.strings");
   like.align = 8;
   like.entsize = 104;
+  if (req_.release->funcs_writable) // Xen 4.18 writes per-function state here
+    like.flags |= SHF_WRITE;
   Section *funcs = new_section(like, ".livepatch.funcs");
   std::vector<uint8_t> data(104 * changed.size(), 0);
   std::unordered_map<std::string, uint64_t> string_at;

@@ -113,6 +113,7 @@ std::string json_report(const Result &r, const Options &o) {
                      "\"exception_table_entry\": {}, \"alt_call\": {}, \"source\": {}}},\n",
                      r.sizes.alt_instr, r.sizes.bug_frame, r.sizes.exception_table_entry,
                      r.sizes.alt_call, quote(r.sizes.source));
+  out += fmt::format("  \"xen_version\": {},\n", quote(r.xen_version));
   out += fmt::format("  \"error\": {}\n}}\n", quote(r.error));
   return out;
 }

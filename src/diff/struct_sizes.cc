@@ -8,8 +8,8 @@
 //      into its output folder so a later `-k build` run uses the same sizes;
 //   2. DWARF in xen-syms (struct alt_instr, bug_frame, exception_table_entry,
 //      alt_call), when Xen was built with debug info;
-//   3. a table per Xen version, the version told by xen-syms itself: Xen 4.21
-//      added .alt_call_sites; anything older gets the Xen 4.17 x86 sizes.
+//   3. the table of Xen releases (elf/xen_versions.h), for the target release
+//      (target_release.cc): Xen 4.21 added .alt_call_sites.
 //
 // Never environment variables: upstream's silent fallback when they were not
 // exported (-k build) produced "group size mismatch" or corrupt payloads.
@@ -75,18 +75,24 @@ StructSizes from_file(const std::string &path, StructSizes sizes) {
   return sizes;
 }
 
-bool is_xen_421(const elf::LinkedImage &xen) {
-  return xen.object().section_named(".alt_call_sites") || xen.global("__alt_call_sites_start") ||
-         !xen.object().symbols_named("__alt_call_sites_start").empty();
+// The release's sizes. Before 4.21 there is no .alt_call_sites; the 4-byte
+// default stays for hand-made objects that carry one anyway.
+StructSizes from_release(const elf::XenRelease &r) {
+  StructSizes sizes;
+  sizes.alt_instr = r.sizes.alt_instr;
+  sizes.bug_frame = r.sizes.bug_frame;
+  sizes.exception_table_entry = r.sizes.exception_table_entry;
+  if (r.sizes.alt_call)
+    sizes.alt_call = r.sizes.alt_call;
+  sizes.source = "table for Xen " + r.version.str();
+  return sizes;
 }
 
 } // namespace
 
-StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen, Log &log) {
-  StructSizes sizes; // Xen 4.17 x86
-  sizes.source = "table for Xen 4.17";
-  if (is_xen_421(xen))
-    sizes.source = "table for Xen 4.21";
+StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen,
+                                const elf::XenRelease &release, Log &log) {
+  StructSizes sizes = from_release(release);
   if (!o.struct_sizes.empty()) {
     sizes = from_file(o.struct_sizes, sizes);
   } else {

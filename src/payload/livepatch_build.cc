@@ -33,6 +33,7 @@
 #include "payload/run_report.h"
 #include "payload/source_tree.h"
 #include "payload/struct_sizes.h"
+#include "payload/target_version.h"
 #include "payload/tool_paths.h"
 #include "sign/sign.h"
 
@@ -88,36 +89,6 @@ std::string tool_or_die(const std::string &name) {
   return *path;
 }
 
-// `[export] KEY [:?]= <digits>` in a makefile line, as xen/Makefile sets
-// XEN_VERSION and XEN_SUBVERSION.
-int makefile_number(const std::string &text, const std::string &key) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string word, op, value;
-    words >> word;
-    if (word == "export")
-      words >> word;
-    if (word != key || !(words >> op) || (op != "=" && op != ":=" && op != "?="))
-      continue;
-    if (words >> value && !value.empty() && std::isdigit(static_cast<unsigned char>(value[0])))
-      return std::stoi(value);
-  }
-  return 0;
-}
-
-// Xen's version from xen/Makefile (XEN_VERSION, XEN_SUBVERSION); 0.0 if absent.
-std::pair<int, int> xen_version(const std::string &xen_dir) {
-  std::string text;
-  try {
-    text = lp::read_file(xen_dir + "/Makefile");
-  } catch (const FileError &) {
-    return {0, 0};
-  }
-  return {makefile_number(text, "XEN_VERSION"), makefile_number(text, "XEN_SUBVERSION")};
-}
-
 // "ccache gcc" in $CC: the launcher words before the compiler.
 std::string launcher_from_cc() {
   const char *cc = std::getenv("CC");
@@ -161,6 +132,7 @@ private:
   std::vector<DiffResult> diff_objects(const ObjectPlan &plan);
   std::vector<std::string> copy_new_objects(const ObjectPlan &plan);
   std::string xen_syms_for_lookups() const;
+  void choose_target(const std::string &xen_syms);
   void write_struct_sizes_if_missing(const std::string &xen_syms);
   void assemble(const std::string &xen_syms);
   void sign();
@@ -175,6 +147,7 @@ private:
   std::string wrapper_, make_debug_;
   std::map<std::string, std::string> build_env_;
   std::string build_root_; // the cache entry's build copy, while the build phase runs
+  const elf::XenRelease *target_ = nullptr;
 };
 
 void Pipeline::preflight() {
@@ -334,12 +307,24 @@ void Pipeline::build_phase() {
   progress_.end();
 }
 
+// The target release, once per run: --xen-version, xen/Makefile and xen-syms
+// must agree (target_version.h).
+void Pipeline::choose_target(const std::string &xen_syms) {
+  if (target_)
+    return;
+  TargetVersion t = detect_target_version(o_.xen_version, o_.srcdir + "/xen", xen_syms);
+  target_ = t.release;
+  report_.xen_version = target_->version.str();
+  fmt::print("            target Xen {} (from {})\n", report_.xen_version, t.how);
+}
+
 void Pipeline::write_struct_sizes_if_missing(const std::string &xen_syms) {
+  choose_target(xen_syms);
   if (fs::exists(path("struct_sizes")))
     return;
-  auto [major, minor] = xen_version(o_.srcdir + "/xen");
   std::string source;
-  StructSizes sizes = detect_struct_sizes(xen_syms, major, minor, source);
+  StructSizes sizes =
+      detect_struct_sizes(xen_syms, target_->version.major, target_->version.minor, source);
   write_text(path("struct_sizes"), format_struct_sizes(sizes));
   std::string text = format_struct_sizes(sizes);
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -361,7 +346,8 @@ std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
       job.argv.push_back("-d");
     if (o_.prelink)
       job.argv.push_back("-r");
-    job.argv.insert(job.argv.end(), {"--struct-sizes", path("struct_sizes"),
+    job.argv.insert(job.argv.end(), {"--xen-version", target_->version.str(),
+                                     "--struct-sizes", path("struct_sizes"),
                                      path("original/" + obj), path("patched/" + obj),
                                      xen_syms_for_lookups(), job.output});
     jobs.push_back(std::move(job));
@@ -517,7 +503,9 @@ void Pipeline::offline_check(const std::string &xen_syms) {
     return;
   }
   std::string output;
-  int rc = run_capture({*check, "--xen-syms", xen_syms, report_.payload}, output);
+  int rc = run_capture({*check, "--xen-syms", xen_syms, "--xen-version",
+                        target_->version.str(), report_.payload},
+                       output);
   check_interrupted();
   write_text(path("livepatch-check.log"), output);
   if (rc == 0) {

@@ -1,6 +1,8 @@
 // livepatch-build option parsing and validation (see options.h).
 #include "payload/options.h"
 
+#include "elf/xen_versions.h"
+
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <filesystem>
@@ -90,6 +92,9 @@ std::optional<Options> parse_options(int argc, char **argv) {
   app.add_flag("--strip", o.strip, "strip --strip-unneeded new object files");
   app.add_flag("--expect", o.expect,
                "Fill each function's expectation with the bytes its jump overwrites");
+  app.add_option("--xen-version", o.xen_version,
+                 "Target Xen release MAJOR.MINOR (" + elf::supported_xen_versions() +
+                     "); default: from xen/Makefile and xen-syms, which must agree");
   app.add_option("--json", o.json, "Write a JSON summary of the run to FILE");
   app.add_option("--cache-dir", o.cache_dir,
                  "Original-build cache (default: $XDG_CACHE_HOME/livepatch-build)");

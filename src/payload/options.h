@@ -32,6 +32,7 @@ struct Options {
   bool strip = false;
   // Beyond upstream.
   bool expect = false;
+  std::string xen_version; // target release MAJOR.MINOR; "" = detect (target_version.h)
   std::string json;
   std::string cache_dir;
   // Signing the payload at the end (src/sign): the key (file or pkcs11: URI),

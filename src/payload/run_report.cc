@@ -32,13 +32,13 @@ std::string report_json(const RunReport &r) {
       "  \"name\": {},\n  \"exit_code\": {},\n  \"error\": {},\n"
       "  \"payload\": {},\n  \"payload_size\": {},\n"
       "  \"build_id\": {},\n  \"depends\": {},\n  \"xen_depends\": {},\n"
-      "  \"cache\": {},\n  \"check\": {},\n  \"signature\": {},\n"
+      "  \"cache\": {},\n  \"check\": {},\n  \"signature\": {},\n  \"xen_version\": {},\n"
       "  \"objects\": {{\"rebuilt\": {}, \"diffed\": {}, \"new\": {}, \"ignored\": {}}},\n"
       "  \"functions\": {{\"changed\": {}, \"new\": {}, \"ignored\": {}}},\n"
       "  \"refusals\": {},\n  \"stripped_symbols\": {},\n  \"timings\": {}\n}}\n",
       quote(r.name), r.exit_code, quote(r.error), quote(r.payload), r.payload_size,
       quote(r.build_id), quote(r.depends), quote(r.xen_depends), quote(r.cache), quote(r.check),
-      quote(r.signature), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
+      quote(r.signature), quote(r.xen_version), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
       list(r.objects_ignored), list(r.functions_changed), list(r.functions_new),
       list(r.functions_ignored), list(r.refusals), list(r.stripped_symbols), t);
 }

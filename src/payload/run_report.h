@@ -22,6 +22,7 @@ struct RunReport {
   std::string cache; // "hit", "miss" or "" (no build phase)
   std::string check; // "passed", "refused", "skipped: <why>"
   std::string signature; // "note", "appended" or "" (unsigned)
+  std::string xen_version; // the target release, e.g. "4.20"
   std::vector<std::string> objects_rebuilt, objects_diffed, objects_new, objects_ignored;
   std::vector<std::string> functions_changed, functions_new, functions_ignored;
   std::vector<std::string> refusals;

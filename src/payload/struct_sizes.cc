@@ -10,6 +10,7 @@
 #include "elf/error.h"
 
 #include "elf/dwarf.h"
+#include "elf/xen_versions.h"
 
 #include <fmt/format.h>
 #include <sstream>
@@ -42,18 +43,15 @@ StructSizes struct_sizes_from_dwarf(const std::string &xen_syms) {
 }
 
 StructSizes struct_sizes_for_version(int major, int minor) {
-  if (major == 0) { // unknown version: today's x86-64 layout without .alt_call_sites
-    major = 4;
-    minor = 17;
-  }
-  auto at_least = [&](int ma, int mi) { return major > ma || (major == ma && minor >= mi); };
+  const elf::XenRelease *r = elf::xen_release({major, minor});
+  const elf::XenEntrySizes &t = (r ? *r : elf::default_xen_release()).sizes;
   StructSizes s = {
-      {"alt_instr", at_least(4, 11) ? 14u : 12u},
-      {"bug_frame", 8},
-      {"exception_table_entry", 8},
+      {"alt_instr", t.alt_instr},
+      {"bug_frame", t.bug_frame},
+      {"exception_table_entry", t.exception_table_entry},
   };
-  if (at_least(4, 21))
-    s["alt_call"] = 4;
+  if (t.alt_call)
+    s["alt_call"] = t.alt_call;
   return s;
 }
 

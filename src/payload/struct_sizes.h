@@ -6,7 +6,7 @@
 // `readelf -wi | awk` into environment variables exported only during the
 // build phase, so `-k build` silently fell back to defaults (problem 42). Here
 // the sizes come from the original xen-syms DWARF when it has any (Xen 4.17's
-// default build has none), otherwise from a table per Xen version, and are
+// default build has none), otherwise from the release table, and are
 // written to <out>/struct_sizes as key=value lines that a later `-k build`
 // run reads back.
 #pragma once
@@ -25,7 +25,8 @@ using StructSizes = std::map<std::string, uint64_t>;
 // Throws lp::FileError if a size is outside 1..16.
 StructSizes struct_sizes_from_dwarf(const std::string &xen_syms);
 
-// The sizes of Xen `major`.`minor` on x86-64 (0.0: unknown, taken as 4.17).
+// The sizes of Xen `major`.`minor` on x86-64, from the release table
+// (elf/xen_versions.h); a release outside it gets Xen 4.17's.
 StructSizes struct_sizes_for_version(int major, int minor);
 
 // DWARF where present, the version table for the rest. Returns the sizes and

@@ -1,6 +1,8 @@
 // Test fixtures for the live-patch core: see lab.h.
 #include "lab.h"
 
+#include "xen/livepatch_version.h"
+
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fmt/format.h>
@@ -193,6 +195,7 @@ void reset_core() {
 
 Core::Core() {
   reset_core();
+  livepatch_set_xen_version(4, 17);
   auto &hp = HostPlatform::get();
   hp.reset();
   hp.load_image(Lab::get().xen_syms());
@@ -201,6 +204,7 @@ Core::Core() {
 
 Core::~Core() {
   reset_core();
+  livepatch_set_xen_version(4, 17);
   HostPlatform::get().reset();
 }
 

@@ -37,8 +37,10 @@ TEST_CASE("without DWARF the version table applies", "[payload][struct-sizes]") 
   CHECK(detect_struct_sizes(xen, 4, 17, source) ==
         StructSizes{{"alt_instr", 14}, {"bug_frame", 8}, {"exception_table_entry", 8}});
   CHECK(source == "table");
-  CHECK(struct_sizes_for_version(4, 10).at("alt_instr") == 12);
+  CHECK(struct_sizes_for_version(4, 20) ==
+        StructSizes{{"alt_instr", 14}, {"bug_frame", 8}, {"exception_table_entry", 8}});
   CHECK(struct_sizes_for_version(4, 21).at("alt_call") == 4);
+  CHECK(struct_sizes_for_version(4, 22).at("alt_call") == 4);
 }
 
 TEST_CASE("struct sizes file round-trips and rejects nonsense", "[payload][struct-sizes]") {

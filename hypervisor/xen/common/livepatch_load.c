@@ -7,6 +7,10 @@
  *   -> check_patching_sections -> prepare_payload -> build_symbol_table
  *   -> secure_payload
  *
+ * From Xen 4.20 .livepatch.xen_depends is checked right after the ELF
+ * checks; before, after prepare_payload (xen/livepatch_version.h holds this
+ * and the other per-release rules).
+ *
  * Each step returns Xen's errno; any failure frees everything. Special
  * sections are looked up by exact name, first match. Xen keeps pointers into
  * payload memory for them and dereferences NULL when one lacks SHF_ALLOC;
@@ -14,6 +18,7 @@
  */
 #include "xen/livepatch_core.h"
 #include "xen/livepatch_platform.h"
+#include "xen/livepatch_version.h"
 
 #define LOG(elf, fmt, ...) lp_plat_printk("livepatch: %s: " fmt "\n", (elf)->name, ##__VA_ARGS__)
 
@@ -276,11 +281,44 @@ bool lp_read_name(uint64_t addr, char *buf, unsigned int size)
     return false;
 }
 
+/*
+ * Bytes 33..71 of an entry (this loader, stricter than Xen). 4.17/4.18 keep
+ * Xen's state there: an entry already marked applied (byte 64) would be
+ * skipped at APPLY and its saved bytes "restored" at REVERT. 4.19+ ignore
+ * the padding; a non-zero byte means the payload was made for the older
+ * layout (or is corrupt), so it is refused rather than trusted.
+ */
+static int check_state_bytes(const struct lp_elf *elf, const struct livepatch_func *f,
+                             unsigned int i)
+{
+    const uint8_t *state = &f->version + 1; /* bytes 33..71 */
+
+    if ( livepatch_xen_rules()->funcs_state_in_payload )
+    {
+        if ( state[64 - 33] )
+        {
+            LOG(elf, "Function %u is already marked applied (byte 64 of livepatch_func)", i);
+            return -LP_EINVAL;
+        }
+        return 0;
+    }
+    for ( unsigned int b = 0; b < sizeof(f->_pad); b++ )
+        if ( state[b] )
+        {
+            LOG(elf, "Function %u: byte %u of livepatch_func is not zero (Xen %u.%u layout "
+                "has padding at 33..71)", i, 33 + b, livepatch_xen_rules()->major,
+                livepatch_xen_rules()->minor);
+            return -LP_EINVAL;
+        }
+    return 0;
+}
+
 /* §2.3 for one func; old_addr is resolved and written back into payload memory. */
 static int verify_func(struct payload *p, const struct lp_elf *elf, unsigned int i)
 {
     struct livepatch_func f;
     char name[KSYM_NAME_LEN + 1];
+    int rc;
 
     lp_func_get(p, i, &f);
     if ( f.version != LIVEPATCH_PAYLOAD_VERSION )
@@ -293,6 +331,9 @@ static int verify_func(struct payload *p, const struct lp_elf *elf, unsigned int
         LOG(elf, "Function %u has old_size 0", i);
         return -LP_EINVAL;
     }
+    rc = check_state_bytes(elf, &f, i);
+    if ( rc )
+        return rc;
     if ( !f.old_addr )
     {
         if ( lp_read_name(f.name, name, sizeof(name)) )
@@ -304,7 +345,7 @@ static int verify_func(struct payload *p, const struct lp_elf *elf, unsigned int
         }
         lp_put64((uint8_t *)p->funcs + (uint64_t)i * FUNC_SIZE + 16, f.old_addr);
     }
-    int rc = arch_livepatch_verify_func(&f);
+    rc = arch_livepatch_verify_func(&f);
     if ( rc )
     {
         LOG(elf, "Function %u: incorrect size or unreadable old function", i);
@@ -329,6 +370,13 @@ static int prepare_funcs(struct payload *p, const struct lp_elf *elf)
     if ( sec->sh.sh_size % FUNC_SIZE )
     {
         LOG(elf, "Wrong size of .livepatch.funcs");
+        return -LP_EINVAL;
+    }
+    if ( livepatch_xen_rules()->funcs_must_be_writable && !(sec->sh.sh_flags & LP_SHF_WRITE) )
+    {
+        /* (this loader) Xen 4.18 would fault writing the applied state at APPLY. */
+        LOG(elf, ".livepatch.funcs is read-only, but Xen %u.%u writes per-function state "
+            "into it", livepatch_xen_rules()->major, livepatch_xen_rules()->minor);
         return -LP_EINVAL;
     }
     p->funcs = (const struct livepatch_func *)sec->load;
@@ -519,8 +567,11 @@ static int patch_alt_call(struct payload *p, const struct lp_elf *elf, uint64_t 
 static int prepare_alt_calls(struct payload *p, const struct lp_elf *elf)
 {
     const struct lp_elf_sec *sec;
-    int rc = special(elf, ".alt_call_sites", &sec);
+    int rc;
 
+    if ( !livepatch_xen_rules()->alt_call_sites ) /* ordinary data before 4.21 */
+        return 0;
+    rc = special(elf, ".alt_call_sites", &sec);
     if ( rc || !sec || !sec->sh.sh_size )
         return rc;
     if ( sec->sh.sh_size % 4 || !p->text.size )
@@ -764,15 +815,22 @@ void lp_free_payload_data(struct payload *p)
     p->strtab = NULL;
 }
 
+/* The .livepatch.xen_depends check where the release does it (§4.2). */
+static int xen_buildid_at(bool first, const struct lp_elf *elf)
+{
+    return livepatch_xen_rules()->build_id_first == first ? check_xen_buildid(elf) : 0;
+}
+
 static int load_steps(struct payload *p, struct lp_elf *elf)
 {
     int rc;
 
-    if ( (rc = check_xen_buildid(elf)) || (rc = lp_check_signature(elf)) ||
+    if ( (rc = xen_buildid_at(true, elf)) || (rc = lp_check_signature(elf)) ||
          (rc = move_payload(p, elf)) || (rc = livepatch_elf_resolve_symbols(elf)) ||
          (rc = livepatch_elf_perform_relocs(elf)) || (rc = check_special_sections(elf)) ||
          (rc = check_patching_sections(elf)) || (rc = prepare_payload(p, elf)) ||
-         (rc = build_symbol_table(p, elf)) || (rc = secure_payload(p)) )
+         (rc = xen_buildid_at(false, elf)) || (rc = build_symbol_table(p, elf)) ||
+         (rc = secure_payload(p)) )
         return rc;
     p->safe_to_reapply = safe_to_reapply(elf);
     return 0;

@@ -9,8 +9,7 @@
 #include <xen/compile.h>
 #include <xen/lib.h>
 
-#define XEN_VERSION 4
-#define XEN_SUBVERSION 17
+/* XEN_VERSION and XEN_SUBVERSION come from compile.h (CONFIG_XEN_RELEASE). */
 #define XEN_EXTRAVERSION "-minixen"
 
 extern const char __note_gnu_build_id_start[], __note_gnu_build_id_end[];

@@ -2,7 +2,8 @@
 # Writes include/xen/compile.h: who built the hypervisor, when, with what.
 # Like Xen's, it is regenerated on every make; XEN_BUILD_DATE and
 # XEN_BUILD_TIME pin the clock so two builds can be compared (livepatch-build
-# sets them), and a .scmversion file overrides the changeset.
+# sets them), and a .scmversion file overrides the changeset. XEN_VERSION and
+# XEN_SUBVERSION come from the Makefile (CONFIG_XEN_RELEASE).
 date_=${XEN_BUILD_DATE:-$(LC_ALL=C date)}
 time_=${XEN_BUILD_TIME:-$(LC_ALL=C date +%T)}
 if [ -f .scmversion ]; then changeset=$(cat .scmversion); else changeset=unavailable; fi
@@ -14,4 +15,6 @@ cat <<EOT
 #define XEN_COMPILE_HOST "${XEN_DOMAIN:-localdomain}"
 #define XEN_COMPILER "$(${CC:-gcc} --version 2>/dev/null | head -n1)"
 #define XEN_CHANGESET "$changeset"
+#define XEN_VERSION ${XEN_VERSION:-4}
+#define XEN_SUBVERSION ${XEN_SUBVERSION:-17}
 EOT

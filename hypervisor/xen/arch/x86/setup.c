@@ -13,6 +13,7 @@
 #include <xen/lib.h>
 #include <xen/control.h>
 #include <xen/livepatch.h>
+#include <xen/livepatch_version.h>
 #include <xen/symbols.h>
 #include <xen/version.h>
 #include <asm/apic.h>
@@ -85,8 +86,12 @@ void __start_xen(uint32_t mbi_addr, uint32_t magic)
     apic_init();
     local_irq_enable();
     printk("symbols: %lu in the runtime table\n", symbols_count());
-    rc = livepatch_init();
-    printk("livepatch: initialised (rc %d)\n", rc);
+    rc = livepatch_set_xen_version(xen_major_version(), xen_minor_version());
+    if ( !rc )
+        rc = livepatch_init();
+    printk("livepatch: initialised (rc %d), Xen %u.%u loader rules, sysctl interface %#x\n", rc,
+           livepatch_xen_rules()->major, livepatch_xen_rules()->minor,
+           livepatch_xen_rules()->sysctl_interface_version);
     control_init();
     smp_boot_aps();
     printk("minixen: ready (%u CPUs)\n", nr_cpus_online);
