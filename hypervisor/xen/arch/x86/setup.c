@@ -89,7 +89,7 @@ void __start_xen(uint32_t mbi_addr, uint32_t magic)
     rc = livepatch_set_xen_version(xen_major_version(), xen_minor_version());
     if ( !rc )
         rc = livepatch_init();
-    printk("livepatch: initialised (rc %d), Xen %u.%u loader rules, sysctl interface %#x\n", rc,
+    printk("livepatch: initialised (rc %d), Xen %u.%u loader rules, sysctl interface 0x%x\n", rc,
            livepatch_xen_rules()->major, livepatch_xen_rules()->minor,
            livepatch_xen_rules()->sysctl_interface_version);
     control_init();
