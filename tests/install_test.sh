@@ -20,11 +20,16 @@ done
 [[ -f $prefix/include/livepatch/livepatch.h ]] || fail "include/livepatch/livepatch.h not installed"
 [[ -f $prefix/share/doc/xen-livepatch-tools/README.md ]] || fail "README.md not installed"
 [[ -f $prefix/share/doc/xen-livepatch-tools/ARCHITECTURE.md ]] || fail "ARCHITECTURE.md not installed"
+man=$prefix/share/man/man1/livepatch-build.1
+[[ -f $man ]] || fail "man page livepatch-build.1 not installed"
+for v in 4.17 4.18 4.19 4.20 4.21 4.22; do
+  grep -q "^\.B $v$" "$man" || fail "livepatch-build.1 does not describe Xen $v"
+done
 
 # Drop-in: upstream's long options are all there.
 help=$("$prefix/bin/livepatch-build" --help 2>&1)
 for opt in --srcdir --patch --config --output --cpus --skip --debug --xen-debug --xen-syms \
-  --depends --xen-depends --prelink --strip; do
+  --depends --xen-depends --prelink --strip --xen-version; do
   grep -q -- "$opt" <<<"$help" || fail "livepatch-build --help does not list $opt"
 done
 echo "install test: 8 commands, header and documentation installed under $prefix"
