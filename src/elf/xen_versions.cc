@@ -1,8 +1,10 @@
 // The table of Xen releases and the version detection (see xen_versions.h).
 //
 // Facts in the table were read from Xen's sources: 4.17.5 (Debian 12's
-// tarball), 4.20.4 and 4.22.0 (upstream release tags), and the ABI history
-// in xen-livepatch-abi.md §0 for 4.18, 4.19 and 4.21 (commits named there).
+// tarball), 4.20.4 and 4.22.0 (upstream release tags: load_payload_data's
+// order, .alt_call_sites in prepare_payload, XEN_SYSCTL_INTERFACE_VERSION,
+// Kconfig.debug, arch/x86/arch.mk); 4.18, 4.19 and 4.21 from the ABI history
+// in xen-livepatch-abi.md §0 (commits named there), not from their sources.
 #include "elf/xen_versions.h"
 
 #include "elf/image.h"

@@ -23,9 +23,13 @@
 //   sysctl         XEN_SYSCTL_INTERFACE_VERSION 0x15 up to 4.20, 0x16 from 4.21.
 //   build defaults CONFIG_DEBUG_INFO defaults to y with LIVEPATCH from 4.20
 //                  (a 22 MB xen-syms with DWARF); -Wa,-mx86-used-note=no with
-//                  LIVEPATCH from 4.20; -malign-data=abi from 4.22. All
-//                  releases build with -fcf-protection=branch -mmanual-endbr
-//                  when CONFIG_XEN_IBT (ENDBR64 only where Xen puts it).
+//                  LIVEPATCH from 4.20; -malign-data=abi in 4.22 (4.21's
+//                  arch.mk not seen: listed from 4.22). All releases build
+//                  with -fcf-protection=branch -mmanual-endbr when
+//                  CONFIG_XEN_IBT (ENDBR64 only on cf_check functions, which
+//                  the diff engine reads from xen-syms) and -fno-jump-tables;
+//                  CONFIG_FUNCTION_ALIGNMENT (16 on x86, 4.20+) aligns only
+//                  assembly functions, so C objects are laid out alike.
 //
 // Stable point releases later received the 4.19 layout change (Debian 12's
 // 4.17.5 has fstate and relaxed page permissions); the rules above are those
