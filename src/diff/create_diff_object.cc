@@ -39,11 +39,6 @@ void Log::debug(const std::string &line) {
 
 namespace {
 
-std::string basename_of(const std::string &path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 void load(Analysis &a, const std::string &path, const elf::InsnDecoder &decoder) {
   a.path = path;
   a.obj = elf::read_object(path);
@@ -148,7 +143,8 @@ Status run(const Options &o, Result &res, Log &log) {
 
 Result create_diff_object(const Options &o, std::FILE *log_stream) {
   Result res;
-  Log log(basename_of(o.original), log_stream, o.debug);
+  Log log(o.object_name.empty() ? object_log_name(o.original) : o.object_name, log_stream,
+          o.debug);
   try {
     res.status = run(o, res, log);
   } catch (const FileError &e) {

@@ -34,6 +34,7 @@ struct Options {
   std::string json;          // write a JSON report here (empty: none)
   std::string struct_sizes;  // key=value file with special-section entry sizes (empty: none)
   std::string xen_version;   // "4.20": the target release (empty: detect from xen-syms)
+  std::string object_name;   // how log lines name the object (empty: object_log_name(original))
 };
 
 struct Refusal {
@@ -58,11 +59,16 @@ struct Result {
   std::vector<std::string> ignored;   // functions ignored by marker or as __LINE__ noise
   std::vector<std::string> hooks;     // hook functions found
   std::vector<Refusal> refusals;
-  std::vector<std::string> log;       // every log line, already prefixed "<obj>: "
+  std::vector<std::string> log;       // every log line, already prefixed "<object name>: "
   std::string error;                  // for kError: the one-line error
   StructSizes sizes;
   std::string xen_version;            // the release the object was built for, e.g. "4.20"
 };
+
+// The name log lines give an object at `path`: its path below xen/ when the
+// path shows one (".../xen/arch/x86/hvm/dm.o" -> "arch/x86/hvm/dm.o"), else
+// `path` as given. Upstream used the basename, which two objects can share.
+std::string object_log_name(const std::string &path);
 
 // Runs the engine. Never throws for bad input: errors come back as kError
 // with Result::error set. If `log_stream` is not null, log lines are also

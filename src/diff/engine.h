@@ -47,7 +47,7 @@ using elf::Rela;
 using elf::Section;
 using elf::Symbol;
 
-// Log lines in upstream wording, prefixed with the original object's basename.
+// Log lines in upstream wording, prefixed with the object's name (object_log_name).
 class Log {
 public:
   Log(std::string prefix, std::FILE *stream, bool debug)

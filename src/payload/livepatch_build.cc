@@ -29,6 +29,7 @@
 #include "payload/diff_runner.h"
 #include "payload/digest.h"
 #include "payload/object_capture.h"
+#include "payload/patch_failure.h"
 #include "payload/process.h"
 #include "payload/run_report.h"
 #include "payload/source_tree.h"
@@ -166,7 +167,8 @@ void Pipeline::preflight() {
   } else {
     make_debug_ = o_.xen_debug ? "debug=y" : "debug=n";
   }
-  parse_build_id_hex(o_.depends, "--depends");
+  if (!o_.depends.empty())
+    parse_build_id_hex(o_.depends, "--depends");
   if (!o_.xen_depends.empty())
     parse_build_id_hex(o_.xen_depends, "--xen-depends");
   if (o_.build_phase())
@@ -177,7 +179,8 @@ void Pipeline::preflight() {
 }
 
 void Pipeline::apply_patch(const std::string &dir, bool dry_run) {
-  std::vector<std::string> argv = {"patch", "-d", dir, "-p1", "--fuzz=0", "-f", "-s", "-N",
+  // Not -s: patch's output names the file and hunk that fail (patch_failure.h).
+  std::vector<std::string> argv = {"patch", "-d", dir, "-p1", "--fuzz=0", "-f", "-N",
                                    "-i", o_.patch};
   if (dry_run)
     argv.insert(argv.begin() + 1, "--dry-run");
@@ -185,7 +188,10 @@ void Pipeline::apply_patch(const std::string &dir, bool dry_run) {
   int rc = run_capture(argv, output);
   check_interrupted();
   if (rc != 0)
-    throw BuildFailure{kExitPatchFailed, "Source patch file failed to apply", output};
+    throw BuildFailure{kExitPatchFailed,
+                       "Source patch file failed to apply: " +
+                           describe_patch_failure(output, lp::read_file(o_.patch),
+                                                  fs::path(o_.patch).filename().string())};
 }
 
 std::vector<std::string> Pipeline::make_command(const std::string &xen_dir, bool clean) const {
@@ -346,10 +352,12 @@ std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
       job.argv.push_back("-d");
     if (o_.prelink)
       job.argv.push_back("-r");
-    job.argv.insert(job.argv.end(), {"--xen-version", target_->version.str(),
-                                     "--struct-sizes", path("struct_sizes"),
-                                     path("original/" + obj), path("patched/" + obj),
-                                     xen_syms_for_lookups(), job.output});
+    // Log lines name the object by its path below xen/, as Xen names things.
+    std::string below_xen = obj.starts_with("xen/") ? obj.substr(4) : obj;
+    job.argv.insert(job.argv.end(), {"--object-name", below_xen, "--xen-version",
+                                     target_->version.str(), "--struct-sizes",
+                                     path("struct_sizes"), path("original/" + obj),
+                                     path("patched/" + obj), xen_syms_for_lookups(), job.output});
     jobs.push_back(std::move(job));
   }
   std::fflush(stdout);
@@ -401,15 +409,16 @@ void Pipeline::diff_phase() {
       objects.push_back(path("output/" + r.object));
     } else if (r.status == 2) {
       unsupported++;
+      // create-diff-object's lines already start with the object's name.
       for (const auto &e : r.errors) {
-        report_.refusals.push_back(r.object + ": " + e);
-        detail += r.object + ": " + e + "\n";
+        report_.refusals.push_back(e);
+        detail += e + "\n";
       }
     } else if (r.status != 3) {
       errors++;
       detail += fmt::format("create-diff-object {} rc {}\n", r.object, r.status);
       for (const auto &e : r.errors)
-        detail += r.object + ": " + e + "\n";
+        detail += e + "\n";
     }
   }
   if (unsupported)

@@ -39,7 +39,8 @@ void validate(const Options &o) {
   require(!o.config.empty(), ".config not given");
   require(fs::is_regular_file(o.config), ".config does not exist");
   require(!o.output.empty(), "Output directory not given");
-  require(!o.depends.empty(), "Build-id dependency not given");
+  // Upstream requires it always; a build-only run (-k diff) never uses it.
+  require(!o.depends.empty() || !o.diff_phase(), "Build-id dependency not given");
   if (!o.xen_syms.empty())
     require(fs::is_regular_file(o.xen_syms), "xen-syms file does not exist");
   require(o.cpus > 0, "the number of CPUs must be at least 1");
@@ -85,9 +86,10 @@ std::optional<Options> parse_options(int argc, char **argv) {
   app.add_option("--xen-syms", o.xen_syms,
                  "xen-syms of the running hypervisor (default: the one the build produces)");
   app.add_option("--depends", o.depends, "Build-id (hex) the payload depends on: Xen's, or the "
-                                         "previous payload's");
+                                         "previous payload's (not needed with -k diff)");
   app.add_option("--xen-depends", o.xen_depends,
-                 "Build-id (hex) of the target Xen (default: read from xen-syms)");
+                 "Build-id (hex) of the target Xen (default: read from xen-syms; "
+                 "not needed with -k diff)");
   app.add_flag("--prelink", o.prelink, "Resolve symbols against xen-syms at build time");
   app.add_flag("--strip", o.strip, "strip --strip-unneeded new object files");
   app.add_flag("--expect", o.expect,

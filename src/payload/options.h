@@ -9,6 +9,8 @@
 //   Build-id dependency not given, xen-syms file does not exist.
 // --xen-depends is no longer mandatory: when absent it is read from the
 // build-id of --xen-syms, or of the xen-syms the original build produces.
+// --depends is not needed by a build-only run (-k diff), which makes no
+// payload; upstream asks for both always.
 #pragma once
 
 #include <optional>

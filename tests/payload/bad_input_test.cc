@@ -66,8 +66,8 @@ TEST_CASE("bad input: patch does not apply", "[livepatch-build][bad]") {
   auto before = t.snapshot();
   RunResult r = t.build("06-does-not-apply.patch");
   CHECK(r.status == 4);
-  CHECK_THAT(r.output, Catch::Contains("ERROR: Source patch file failed to apply."));
-  CHECK_THAT(r.output, Catch::Contains("hunk FAILED"));
+  CHECK_THAT(r.output, Catch::Contains("ERROR: Source patch file failed to apply: "
+                                       "xen/common/table.c: hunk #1"));
   CHECK(no_payload(t));
   CHECK(t.snapshot() == before);
 }
@@ -107,7 +107,7 @@ TEST_CASE("bad input: an unsupported data change names the object and reason",
   MiniTree t;
   RunResult r = t.build("04-data-change.patch", {"--json", t.dir().file("r.json")});
   CHECK(r.status == 2);
-  CHECK_THAT(r.output, Catch::Contains("xen/common/table.o:"));
+  CHECK_THAT(r.output, Catch::Contains("common/table.o: "));
   CHECK_THAT(r.output, Catch::Contains("table_version"));
   CHECK_THAT(r.output, Catch::Contains("unsupported"));
   CHECK(no_payload(t));
