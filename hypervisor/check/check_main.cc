@@ -13,14 +13,21 @@
 // --xen-version, else the release xen-syms says it is, else 4.17; the two
 // must agree when both are given.
 //
-// Output: "<payload>: would load" (exit 0), or
-// "<payload>: refused: <ERRNO> (-<n>): <reason>" (exit 2);
+// Output: "<payload>: would load" (exit 0; "would load and apply" with
+// --apply), or "<payload>: refused: <ERRNO> (-<n>): <reason>" (exit 2);
 // unreadable input is "<file>: <problem>" (exit 1).
+//
+// --show PAYLOAD [--json] prints what the payload holds instead (name, target
+// Xen, build-ids, functions, hooks, special sections, .modinfo, signatures;
+// src/payload/payload_inspect.h); --xen-syms is optional there and resolves
+// the old addresses Xen would use.
 #include "host_platform.h"
 #include "key_blob.h"
 
 #include "elf/error.h"
+#include "elf/image.h"
 #include "elf/xen_versions.h"
+#include "payload/payload_inspect.h"
 #include "xen/livepatch_version.h"
 
 #include <CLI/CLI.hpp>
@@ -28,6 +35,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 
 namespace {
@@ -46,6 +54,8 @@ struct Args {
   std::string signature_mode = "off";
   std::string key;
   bool verbose = false;
+  bool show = false;
+  bool json = false;
   std::string payload;
 };
 
@@ -162,7 +172,17 @@ int run(const Args &a) {
     std::printf("%s: %s\n", a.payload.c_str(), refusal(rc, name).c_str());
     return kExitRefused;
   }
-  std::printf("%s: would load\n", a.payload.c_str());
+  std::printf("%s: would load%s\n", a.payload.c_str(), a.apply ? " and apply" : "");
+  return 0;
+}
+
+int show(const Args &a) {
+  std::optional<lp::elf::LinkedImage> xen;
+  if (!a.xen_syms.empty())
+    xen = lp::elf::LinkedImage::open(a.xen_syms);
+  auto info = lp::payload::inspect_payload(a.payload, xen ? &*xen : nullptr);
+  std::string text = a.json ? lp::payload::format_json(info) : lp::payload::format_text(info);
+  std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;
 }
 
@@ -171,10 +191,10 @@ int run(const Args &a) {
 int main(int argc, char **argv) {
   Args a;
   CLI::App app{"Check that a live-patch payload would load on a hypervisor, using the "
-               "hypervisor's own loader.\nExit: 0 would load, 2 refused (Xen's errno "
-               "printed), 1 input could not be read."};
-  app.add_option("--xen-syms", a.xen_syms, "the hypervisor's xen-syms (symbols, build-id, text)")
-      ->required()
+               "hypervisor's own loader, or show what a payload holds (--show).\nExit: 0 would "
+               "load (or shown), 2 refused (Xen's errno printed), 1 input could not be read."};
+  app.add_option("--xen-syms", a.xen_syms,
+                 "the hypervisor's xen-syms (symbols, build-id, text); required unless --show")
       ->check(CLI::ExistingFile);
   app.add_option("--xen-version", a.xen_version,
                  "apply the loader rules of this Xen release (" +
@@ -188,6 +208,10 @@ int main(int argc, char **argv) {
   app.add_option("--key", a.key, "RSA public key (PEM) built into the hypervisor")
       ->check(CLI::ExistingFile);
   app.add_flag("-v,--verbose", a.verbose, "print the loader's log lines");
+  app.add_flag("--show", a.show,
+               "print what the payload holds (name, target Xen, build-ids, functions, hooks, "
+               "special sections, metadata, signatures) instead of checking it");
+  app.add_flag("--json", a.json, "with --show: one JSON object");
   app.add_option("payload", a.payload, "the payload to check")->required();
   try {
     app.parse(argc, argv);
@@ -195,8 +219,16 @@ int main(int argc, char **argv) {
     int rc = app.exit(e);
     return e.get_exit_code() == 0 ? 0 : (rc ? kExitError : 0);
   }
+  if (a.json && !a.show) {
+    std::fprintf(stderr, "--json needs --show\n");
+    return kExitError;
+  }
+  if (a.xen_syms.empty() && !a.show) {
+    std::fprintf(stderr, "--xen-syms is required\n");
+    return kExitError;
+  }
   try {
-    return run(a);
+    return a.show ? show(a) : run(a);
   } catch (const lp::FileError &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return kExitError;

@@ -56,8 +56,10 @@ std::vector<FuncEntry> read_funcs(const elf::Object &obj) {
     e.version = load<uint8_t>(sec->data, off + kFuncVersionOff);
     if (auto it = rela_at.find(off + kFuncNameOff); it != rela_at.end())
       e.name = c_string_at(obj, *it->second);
-    if (auto it = rela_at.find(off + kFuncNewAddrOff); it != rela_at.end())
+    if (auto it = rela_at.find(off + kFuncNewAddrOff); it != rela_at.end()) {
       e.new_symbol = std::string(it->second->sym->display_name());
+      e.new_addr_addend = it->second->addend;
+    }
     if (auto it = rela_at.find(off + kFuncOldAddrOff); it != rela_at.end()) {
       e.old_addr_sym = it->second->sym;
       e.old_addr_addend = it->second->addend;

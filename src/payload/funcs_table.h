@@ -31,6 +31,7 @@ struct FuncEntry {
   size_t offset = 0;            // of the entry inside .livepatch.funcs
   std::string name;             // "" if the entry has no name
   std::string new_symbol;       // the replacement function's symbol, "" for a NOP entry
+  int64_t new_addr_addend = 0;  // of the relocation at +8
   uint64_t old_addr_literal = 0;
   const elf::Symbol *old_addr_sym = nullptr; // relocation target at +16, if any
   int64_t old_addr_addend = 0;

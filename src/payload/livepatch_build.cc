@@ -14,7 +14,8 @@
 //   4. narrow the captured objects (object_capture.h) and run
 //      create-diff-object on the changed ones in parallel (diff_runner.h);
 //   5. assemble the payload (assemble.h), sign it when asked (src/sign), and
-//      run the offline loader check on the file that will ship.
+//      run the offline loader check on the file that will ship: UPLOAD and
+//      APPLY, on top of the --loaded payloads (loader_check.h).
 //
 // The user's tree is never written. Every failure maps to a distinct exit
 // code (ARCHITECTURE.md); SIGINT stops the children and exits 130.
@@ -28,6 +29,7 @@
 #include "payload/build_id_note.h"
 #include "payload/diff_runner.h"
 #include "payload/digest.h"
+#include "payload/loader_check.h"
 #include "payload/object_capture.h"
 #include "payload/patch_failure.h"
 #include "payload/process.h"
@@ -481,7 +483,7 @@ void Pipeline::assemble(const std::string &xen_syms) {
   req.modinfo = {name_,
                  to_hex(sha256(std::span(reinterpret_cast<const uint8_t *>(patch_bytes.data()),
                                          patch_bytes.size()))),
-                 kTool, to_hex(req.xen_depends)};
+                 kTool, to_hex(req.xen_depends), target_->version.str()};
   if (o_.prelink)
     req.prelink_against = &xen;
   if (o_.expect)
@@ -511,20 +513,24 @@ void Pipeline::offline_check(const std::string &xen_syms) {
     fmt::print("            WARNING: livepatch-check not found; offline loader check skipped\n");
     return;
   }
+  auto xen_id = elf::LinkedImage::open(xen_syms).build_id();
+  LoaderCheck plan = loader_check(*check, xen_syms, target_->version.str(),
+                                  xen_id ? to_hex(*xen_id) : "", report_.depends, o_.loaded,
+                                  report_.payload);
   std::string output;
-  int rc = run_capture({*check, "--xen-syms", xen_syms, "--xen-version",
-                        target_->version.str(), report_.payload},
-                       output);
+  int rc = run_capture(plan.argv, output);
   check_interrupted();
   write_text(path("livepatch-check.log"), output);
+  if (!plan.note.empty())
+    fmt::print("            note: {}\n", plan.note);
   if (rc == 0) {
     report_.check = "passed";
     return;
   }
-  if (auto id = elf::LinkedImage::open(xen_syms).build_id(); id && to_hex(*id) != report_.xen_depends)
+  if (xen_id && to_hex(*xen_id) != report_.xen_depends)
     output += fmt::format("note: --xen-depends {} is not the build-id of {} ({}); pass --xen-syms "
                           "of the hypervisor the payload is for\n",
-                          report_.xen_depends, xen_syms, to_hex(*id));
+                          report_.xen_depends, xen_syms, to_hex(*xen_id));
   std::string refused = report_.payload + ".refused";
   fs::rename(report_.payload, refused);
   report_.check = "refused";

@@ -9,7 +9,8 @@ std::vector<std::pair<std::string, std::string>> modinfo_entries(const ModInfo &
   return {{"name", info.name},
           {"source_patch_sha256", info.patch_sha256},
           {"tool", info.tool},
-          {"xen_build_id", info.xen_build_id}};
+          {"xen_build_id", info.xen_build_id},
+          {"xen_version", info.xen_version}};
 }
 
 std::vector<uint8_t> modinfo_bytes(const ModInfo &info) {

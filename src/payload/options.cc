@@ -48,6 +48,9 @@ void validate(const Options &o) {
           "--sign-format must be note or appended");
   require(!o.sign_key.empty() || (o.sign_cert.empty() && o.sign_passphrase_file.empty()),
           "--sign-cert and --sign-passphrase-file need --sign-key");
+  for (const auto &p : o.loaded)
+    if (!fs::is_regular_file(p))
+      throw UsageError{"--loaded " + p + ": no such file"};
 }
 
 // Key and certificate may be pkcs11: URIs, which stay as they are.
@@ -106,6 +109,9 @@ std::optional<Options> parse_options(int argc, char **argv) {
                  "Signer certificate (required for --sign-format appended)");
   app.add_option("--sign-format", o.sign_format,
                  "note (.note.Xen.signature, default) or appended (CMS, as sign-file)");
+  app.add_option("--loaded", o.loaded,
+                 "A payload loaded below this one (repeat, bottom of the stack first): the "
+                 "loader check applies them, then this one, so a wrong --depends is refused");
   app.add_option("--sign-passphrase-file", o.sign_passphrase_file,
                  "File holding the key's passphrase (else $LIVEPATCH_SIGN_PIN)");
   try {
@@ -131,6 +137,8 @@ std::optional<Options> parse_options(int argc, char **argv) {
   o.sign_cert = absolute_unless_uri(o.sign_cert);
   if (!o.sign_passphrase_file.empty())
     o.sign_passphrase_file = fs::absolute(o.sign_passphrase_file).string();
+  for (auto &p : o.loaded)
+    p = fs::absolute(p).string();
   if (!o.cache_dir.empty()) // the wrapper compares absolute paths
     o.cache_dir = fs::absolute(o.cache_dir).lexically_normal().string();
   return o;

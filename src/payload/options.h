@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lp::payload {
 
@@ -44,6 +45,9 @@ struct Options {
   std::string sign_cert;
   std::string sign_format = "note";
   std::string sign_passphrase_file;
+  // Payloads loaded below this one, bottom of the stack first: the loader
+  // check applies them before this one (loader_check.h).
+  std::vector<std::string> loaded;
 
   bool build_phase() const { return skip != "build"; }
   bool diff_phase() const { return skip != "diff"; }

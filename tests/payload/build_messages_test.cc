@@ -1,7 +1,8 @@
 // What livepatch-build tells its user, line for line (issue 13, "Interface"):
 // a patch that does not apply is one line naming the file and the hunk; a
 // build-only run (-k diff) needs no build-ids; create-diff-object's verdicts
-// name the object once, by its path below xen/.
+// name the object once, by its path below xen/; a --loaded file that is not
+// there is refused up front.
 #include "minitree.h"
 
 #include <catch2/catch.hpp>
@@ -89,4 +90,15 @@ TEST_CASE("messages: a refusal names the object once, by its path below xen/",
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK(!lines_with(text, "common/table.o: ").empty());
   CHECK(lines_with(text, " table.o: ").empty());
+}
+
+TEST_CASE("messages: a --loaded payload that does not exist is named before anything is built",
+          "[livepatch-build][messages]") {
+  MiniTree t;
+  RunResult r = t.build("01-table-bounds.patch", {"--loaded", t.dir().file("nope.livepatch")});
+  CHECK(r.status == 1);
+  CHECK(lines_with(r.output, "ERROR") ==
+        std::vector<std::string>{"ERROR: --loaded " + t.dir().file("nope.livepatch") +
+                                 ": no such file."});
+  CHECK_FALSE(fs::exists(t.out()));
 }
