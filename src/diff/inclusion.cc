@@ -150,11 +150,17 @@ Inclusion include(Analysis &orig, Analysis &patched, Verdict &verdict, Log &log)
   for (const auto &e : patched.entries)
     if (e->owner && w.inc.included.count(e->owner))
       w.inc.entries.push_back(e.get());
+  // One range per start offset, the longest: an alternative with an empty
+  // replacement points where the next replacement starts (Xen 4.20's lfence
+  // alternatives before stac or tzcnt), and keeping the empty range instead
+  // would drop that replacement's bytes and point its entry at other code.
   auto &ranges = w.pending_ranges;
   std::sort(ranges.begin(), ranges.end(), [](const Range &a, const Range &b) {
     if (a.section != b.section)
       return a.section->input_index < b.section->input_index;
-    return a.start < b.start;
+    if (a.start != b.start)
+      return a.start < b.start;
+    return a.end > b.end;
   });
   ranges.erase(std::unique(ranges.begin(), ranges.end(),
                            [](const Range &a, const Range &b) {

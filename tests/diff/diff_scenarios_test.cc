@@ -904,6 +904,38 @@ TEST_CASE("same inputs give byte-identical output", "[diff]") {
   CHECK(lp::read_file(opt.output) == first);
 }
 
+// Xen 4.20's do_sysctl: `lfence` alternatives with an empty replacement point
+// at the offset where the next replacement (stac, tzcnt) starts. Both ranges
+// start there; the payload must keep the bytes of the longer one.
+TEST_CASE("empty replacement sharing its offset with the next one keeps that one's bytes", "[diff]") {
+  TempDir dir;
+  const char *src = R"(
+__attribute__((noinline)) int a(int x) {
+  alternative("lfence", "", 0x8003);
+  alternative("nop; nop; nop", "stac", 0x8004);
+  alternative("lfence", "", 0x8003);
+  alternative("nop; nop; nop", "clac", 0x8004);
+  return x + 1;
+}
+)";
+  Outcome o = run_sources(dir, src, std::string(src).replace(std::string(src).find("x + 1"), 5, "x + 3"));
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"a"});
+  const auto *alt = o.object->section_named(".altinstructions");
+  REQUIRE(alt);
+  REQUIRE(alt->size == 4 * 14);
+  const auto *repl = o.object->section_named(".altinstr_replacement");
+  REQUIRE(repl);
+  CHECK(repl->data == std::vector<uint8_t>{0x0f, 0x01, 0xcb, 0x0f, 0x01, 0xca}); // stac, clac
+  auto rel = relocs_of(o, ".altinstructions");
+  REQUIRE(rel.size() == 8);
+  CHECK(rel[1] == "0x4 2 .altinstr_replacement+0x0");  // empty, before stac
+  CHECK(rel[3] == "0x12 2 .altinstr_replacement+0x0"); // stac
+  CHECK(rel[5] == "0x20 2 .altinstr_replacement+0x3"); // empty, before clac
+  CHECK(rel[7] == "0x2e 2 .altinstr_replacement+0x3"); // clac
+}
+
 TEST_CASE("alternative with an empty replacement keeps its position", "[diff]") {
   TempDir dir;
   const char *src = R"(
