@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Boots a real Xen 4.17 under QEMU (software emulation) with a busybox PV dom0
-# that runs a live-patch scenario, and records the serial console transcript.
+# Boots a real Xen (any version of xen-versions.sh) under QEMU (software
+# emulation) with a busybox PV dom0 that runs a live-patch scenario, and records
+# the serial console transcript.
 #
 # The hypervisor image QEMU boots is made here from the given xen-syms with
 # Xen's own mkelf32 (compiled from the Xen source tree), exactly as Xen's
 # Makefile makes xen/xen: so the hypervisor that runs is, byte for byte, the
 # xen-syms the payloads were built against, and its build-id is theirs.
 # The initramfs holds busybox, Debian's xen-livepatch with the libraries ldd
-# names, the three Xen driver modules of Debian's kernel, the probe program
-# (compiled here, static, against Xen's public headers), the payloads and the
-# scenario. The dom0 kernel logs only errors (loglevel=4), so that its messages
+# names, the three Xen driver modules of Debian's kernel, the probe and the
+# livepatch-ctl programs (compiled here, static, against the public headers of
+# the Xen tree given with --source), the payloads and the scenario. The dom0 kernel logs only errors (loglevel=4), so that its messages
 # do not interleave with the scenario's output. dom0-init.sh runs the scenario and reboots; -no-reboot turns that
 # into QEMU exiting. Judging the transcript is check-transcript.sh's job.
 #
@@ -20,6 +21,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=xen-versions.sh
+. "$here/xen-versions.sh"
 CACHE=${LP_CACHE_DIR:-$HOME/.cache/xen-livepatch-tools}/realxen
 QEMU_TIMEOUT=${LP_QEMU_TIMEOUT:-900}
 # One virtual CPU by default: xen-livepatch gives Xen's rendezvous a fixed 30 ms
@@ -31,7 +34,7 @@ log() { printf 'realxen-boot: %s\n' "$*" >&2; }
 die() { printf 'realxen-boot: error: %s\n' "$*" >&2; exit 1; }
 
 parse_args() {
-  xen_syms= payloads= scenario= out= source=$CACHE/xen-4.17.5
+  xen_syms= payloads= scenario= out= source=$CACHE/xen-$REALXEN_DEFAULT_VERSION
   while (($#)); do
     case $1 in
       --xen-syms) xen_syms=$2; shift 2 ;;
@@ -63,9 +66,13 @@ make_xen_image() {
   od -t x4 -N 8192 "$out/xen" | grep 1badb002 >/dev/null || die "$out/xen has no Multiboot1 header"
 }
 
-build_probe() {
-  gcc -static -O2 -Wall -Wextra -Werror -I "$source/xen/include" \
-    -o "$1/bin/probe" "$here/probe.c" || die "compiling probe.c failed"
+# The dom0's own programs, against the booted Xen's public headers.
+build_dom0_programs() { # <root>
+  local p
+  for p in probe livepatch-ctl; do
+    gcc -static -O2 -Wall -Wextra -Werror -I "$source/xen/include" \
+      -o "$1/bin/$p" "$here/$p.c" || die "compiling $p.c failed"
+  done
 }
 
 # Copies a dynamically linked program and every library ldd names.
@@ -93,7 +100,7 @@ build_initramfs() {
     [[ -f $modules/$m ]] || die "kernel module $modules/$m missing"
     cp "$modules/$m" "$root/lib/modules/xen/"
   done
-  build_probe "$root"
+  build_dom0_programs "$root"
   if compgen -G "$payloads/*.livepatch" >/dev/null; then
     cp "$payloads"/*.livepatch "$root/lp/"
   fi

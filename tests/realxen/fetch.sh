@@ -3,21 +3,31 @@
 # and unpacks it into a cache folder, so that later runs on the same machine do
 # no network work at all.
 #
-# What it fetches (all pinned to the Xen version the tier targets):
-#   - Debian's Xen source package 4.17.5+72-g01140da4e8-1, unpacked with
-#     dpkg-source -x (which applies Debian's own patches) into <cache>/xen-4.17.5;
-#   - the xen-utils-4.17 package set of the same version (xen-livepatch and the
-#     libraries it links), and Debian's current linux-image-6.1.0-*-amd64 for the
-#     PV dom0, unpacked with dpkg-deb -x into <cache>/dom0-root.
+# What it fetches (all pinned; xen-versions.sh says where each Xen comes from):
+#   - the hypervisor source of the Xen version asked for, into <cache>/xen-<version>:
+#     for 4.17.5 Debian's source package 4.17.5+72-g01140da4e8-1, unpacked with
+#     dpkg-source -x (which applies Debian's own patches); for the newer ones an
+#     upstream release archive from $LP_XEN_ARCHIVES (checked against its sha256);
+#   - for every version the same dom0: the xen-utils-4.17 package set
+#     (xen-livepatch and the libraries it links), and Debian's current
+#     linux-image-6.1.0-*-amd64 for the PV dom0, unpacked with dpkg-deb -x into
+#     <cache>/dom0-root.
 # It adds a deb-src entry to apt's sources when none is configured, because
 # `apt-get source` needs one. Every download runs under a timeout and a failure
 # names what could not be downloaded.
 #
-# Usage: tests/realxen/fetch.sh            (prints the cache folder on its last line)
+# Usage: tests/realxen/fetch.sh [--xen VERSION]  (default 4.17.5; prints the
+#        cache folder on its last line)
 # Env:   LP_CACHE_DIR (default ~/.cache/xen-livepatch-tools); the tier uses <it>/realxen.
+#        LP_XEN_ARCHIVES (folder of xen-<version>.tar.xz, default ../shared/xen
+#        next to the repository)
 set -euo pipefail
 
-readonly XEN_VERSION=4.17.5+72-g01140da4e8-1
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=xen-versions.sh
+. "$here/xen-versions.sh"
+readonly UTILS_VERSION=4.17.5+72-g01140da4e8-1
+ARCHIVES=${LP_XEN_ARCHIVES:-$(cd "$here/../../.." && pwd)/shared/xen}
 readonly UTILS_PACKAGES=(xen-utils-4.17 libxenmisc4.17 libxentoollog1 libxencall1
   libxenforeignmemory1 libxengnttab1 libxenevtchn1 libxendevicemodel1
   libxentoolcore1 libxenstore4 libxenhypfs1)
@@ -39,8 +49,8 @@ APT_NET_OPTS=(-o Acquire::http::Timeout=30 -o Acquire::Retries=2)
 readonly APT_NET_OPTS
 
 # Adds a deb-src twin of Debian's deb entries unless apt already knows Xen's source.
-ensure_deb_src() {
-  if apt-cache showsrc xen 2>/dev/null | grep "^Version: $XEN_VERSION" >/dev/null; then
+ensure_deb_src() { # <source package version>
+  if apt-cache showsrc xen 2>/dev/null | grep "^Version: $1" >/dev/null; then
     return
   fi
   local list=/etc/apt/sources.list.d/realxen-deb-src.sources
@@ -58,27 +68,54 @@ EOF
   log "apt-get update"
   as_root timeout "$DOWNLOAD_TIMEOUT" apt-get "${APT_NET_OPTS[@]}" update -qq \
     || die "apt-get update failed (is deb.debian.org reachable?)"
-  apt-cache showsrc xen 2>/dev/null | grep "^Version: $XEN_VERSION" >/dev/null \
-    || die "apt does not list the source package xen=$XEN_VERSION after adding $list"
+  apt-cache showsrc xen 2>/dev/null | grep "^Version: $1" >/dev/null \
+    || die "apt does not list the source package xen=$1 after adding $list"
 }
 
-fetch_xen_source() {
-  local tree=$CACHE/xen-4.17.5
-  [[ -f $tree/.realxen-unpacked ]] && return
-  ensure_deb_src
+fetch_debian_source() { # <tree> <source package version>
+  local tree=$1 version=$2
+  ensure_deb_src "$version"
   mkdir -p "$CACHE/source"
-  local dsc=$CACHE/source/xen_${XEN_VERSION#*:}.dsc
+  local dsc=$CACHE/source/xen_${version#*:}.dsc
   if [[ ! -f $dsc ]]; then
-    log "downloading source package xen=$XEN_VERSION"
+    log "downloading source package xen=$version"
     (cd "$CACHE/source" && timeout "$DOWNLOAD_TIMEOUT" apt-get "${APT_NET_OPTS[@]}" \
-      source --download-only -qq "xen=$XEN_VERSION") \
-      || die "download of source package xen=$XEN_VERSION failed"
+      source --download-only -qq "xen=$version") \
+      || die "download of source package xen=$version failed"
   fi
   log "unpacking $dsc (applies Debian's patches)"
   rm -rf "$tree"
   dpkg-source --no-check -x "$dsc" "$tree" >/dev/null \
     || die "dpkg-source -x $dsc failed"
   touch "$tree/.realxen-unpacked"
+}
+
+# An upstream release archive holding xen-<version>/{xen,config,scripts,...}.
+fetch_archive_source() { # <tree> <file>:<sha256>
+  local tree=$1 file=${2%%:*} sum=${2#*:} tmp
+  local archive=$ARCHIVES/$file
+  [[ -f $archive ]] || die "$archive not found (set LP_XEN_ARCHIVES to the folder holding $file)"
+  log "checking and unpacking $archive"
+  [[ $(sha256sum <"$archive" | cut -d' ' -f1) == "$sum" ]] \
+    || die "$archive does not have the sha256 xen-versions.sh records ($sum)"
+  tmp=$CACHE/unpack-$XEN_VERSION
+  rm -rf "$tmp" "$tree"
+  mkdir -p "$tmp"
+  tar -C "$tmp" -xJf "$archive" || die "unpacking $archive failed"
+  [[ -f $tmp/xen-$XEN_VERSION/xen/Makefile ]] || die "$archive holds no xen-$XEN_VERSION/xen/Makefile"
+  mv "$tmp/xen-$XEN_VERSION" "$tree"
+  rmdir "$tmp"
+  touch "$tree/.realxen-unpacked"
+}
+
+fetch_xen_source() {
+  local tree=$CACHE/xen-$XEN_VERSION
+  [[ -f $tree/.realxen-unpacked ]] && return
+  case $XEN_SOURCE in
+    debian:*) fetch_debian_source "$tree" "${XEN_SOURCE#debian:}" ;;
+    archive:*) fetch_archive_source "$tree" "${XEN_SOURCE#archive:}" ;;
+    *) die "xen-versions.sh: unknown source kind '$XEN_SOURCE'" ;;
+  esac
 }
 
 # The kernel image package apt currently offers for bookworm (linux-image-6.1.0-N-amd64).
@@ -98,9 +135,9 @@ fetch_dom0() {
   mkdir -p "$CACHE/debs"
   local pkg kernel
   for pkg in "${UTILS_PACKAGES[@]}"; do
-    compgen -G "$CACHE/debs/${pkg}_${XEN_VERSION}_*.deb" >/dev/null && continue
-    log "downloading $pkg=$XEN_VERSION"
-    download_deb "$pkg=$XEN_VERSION"
+    compgen -G "$CACHE/debs/${pkg}_${UTILS_VERSION}_*.deb" >/dev/null && continue
+    log "downloading $pkg=$UTILS_VERSION"
+    download_deb "$pkg=$UTILS_VERSION"
   done
   kernel=$(current_kernel_package)
   [[ -n $kernel ]] || die "apt offers no linux-image-6.1.0-*-amd64 (run apt-get update)"
@@ -119,7 +156,20 @@ fetch_dom0() {
   touch "$root/.realxen-unpacked"
 }
 
+parse_args() {
+  local version=$REALXEN_DEFAULT_VERSION
+  while (($#)); do
+    case $1 in
+      --xen) version=$2; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  realxen_version_facts "$version" \
+    || die "unknown Xen version $version (known: $(realxen_known_versions))"
+}
+
 main() {
+  parse_args "$@"
   mkdir -p "$CACHE"
   local t0=$SECONDS
   fetch_xen_source

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # The real-Xen test tier, from nothing: proves that payloads built by this
 # project's livepatch-build load, apply, change behaviour, revert and unload on
-# real Xen 4.17 under QEMU, driven by Debian's own xen-livepatch.
+# real Xen under QEMU. --xen picks the version (xen-versions.sh knows each one:
+# its source, patches, scenario): 4.17.5 (the default) is Debian's, driven by
+# Debian's own xen-livepatch; 4.20.4 and 4.22.0 are upstream release tags,
+# driven by the project's livepatch-ctl.
 #
-#  1. fetch.sh: Debian's Xen 4.17.5 source, xen-utils-4.17 and a dom0 kernel
+#  1. fetch.sh: the Xen source, xen-utils-4.17 and a dom0 kernel
 #     (cached between runs);
-#  2. livepatch-build on every patch in patches/: the first run does the one
+#  2. livepatch-build on every patch of the version's patches folder: the first run does the one
 #     full original build (-k diff, then -k build once its xen-syms' build-id
 #     is known); the others reuse livepatch-build's original-build cache, and
 #     the script fails if their xen-syms is not that same build. lp-05 is built
 #     with --depends on lp-01's payload (stacking). A copy of lp-01's payload
 #     whose .livepatch.xen_depends names another build is made for the refusal
 #     check;
-#  3. boot.sh: one QEMU boot of that exact xen-syms, scenarios/livepatch-build.txt
+#  3. boot.sh: one QEMU boot of that exact xen-syms, the version's scenario
 #     run by the dom0;
 #  4. check-transcript.sh: every step's exit status and output.
 # A payload livepatch-build cannot make fails the tier, but the boot still runs
@@ -20,16 +23,21 @@
 # run reports every problem. Only a failed original build stops it early.
 # It prints the measured time of each phase and the total.
 #
-# Usage: tests/realxen/run.sh [--work DIR] [--livepatch-build PATH] [--rediff]
+# Usage: tests/realxen/run.sh [--xen VERSION] [--work DIR] [--livepatch-build PATH] [--rediff]
+#                             [--boot-lock FILE]
 # --rediff keeps the previous run's work folder and only repeats livepatch-build's
 # diff phase (-k build) for payloads whose builds are there, then boots: a
 # one-minute loop for whoever works on create-diff-object. CI never uses it.
+# --boot-lock FILE holds flock(FILE) around the QEMU boot only, for machines
+# where boots are serialised but builds may run side by side.
 # Env:   LP_CACHE_DIR (cache root), LP_JOBS (parallel jobs, default nproc),
 #        LIVEPATCH_BUILD (livepatch-build to use), LP_BUILD_TIMEOUT (seconds
-#        per livepatch-build run, default 1800)
+#        per livepatch-build run, default 1800), LP_XEN_ARCHIVES (fetch.sh)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=xen-versions.sh
+. "$here/xen-versions.sh"
 repo=$(cd "$here/../.." && pwd)
 CACHE=${LP_CACHE_DIR:-$HOME/.cache/xen-livepatch-tools}/realxen
 JOBS=${LP_JOBS:-$(nproc)}
@@ -51,18 +59,28 @@ end_phase() { # <label>
 }
 
 parse_args() {
-  work=$CACHE/run
+  local version=$REALXEN_DEFAULT_VERSION
+  work=
   lpb=${LIVEPATCH_BUILD:-}
   rediff=0
+  boot_lock=
   while (($#)); do
     case $1 in
+      --xen) version=$2; shift 2 ;;
       --work) work=$2; shift 2 ;;
       --livepatch-build) lpb=$2; shift 2 ;;
       --rediff) rediff=1; shift ;;
+      --boot-lock) boot_lock=$2; shift 2 ;;
       -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
       *) die "unknown option $1 (try --help)" ;;
     esac
   done
+  realxen_version_facts "$version" \
+    || die "unknown Xen version $version (known: $(realxen_known_versions))"
+  work=${work:-$CACHE/$XEN_WORK}
+  patches=$here/$XEN_PATCHES
+  pristine=$CACHE/xen-$XEN_VERSION
+  log "Xen $XEN_VERSION, patches $patches, work folder $work"
 }
 
 # Two runs sharing a work folder wipe each other's outputs and interleave their
@@ -99,8 +117,8 @@ prepare_source() {
   fi
   rm -rf "$work"
   mkdir -p "$work/out" "$work/payloads"
-  cp -a "$CACHE/xen-4.17.5" "$work/xen-src"
-  cp -a "$CACHE/xen-4.17.5" "$work/config-tree"
+  cp -a "$pristine" "$work/xen-src"
+  cp -a "$pristine" "$work/config-tree"
   make -C "$work/config-tree/xen" defconfig >"$work/defconfig.log" 2>&1 \
     || die "make defconfig failed, see $work/defconfig.log"
   grep -q '^CONFIG_LIVEPATCH=y' "$work/config-tree/xen/.config" \
@@ -150,7 +168,7 @@ build_original_and_first() {
   local name=$STACK_BASE
   begin_phase "livepatch-build $name: original build (-k diff) then payload (-k build)"
   if ((!rediff)) || [[ ! -f $work/out/$name/xen-syms ]]; then
-    lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k diff \
+    lpb_run "$name" -p "$patches/$name.patch" -o "$work/out/$name" -k diff \
       --depends "$PLACEHOLDER_ID" --xen-depends "$PLACEHOLDER_ID" \
       || die "the original build failed, nothing to boot (${build_failures[*]})"
   fi
@@ -159,7 +177,7 @@ build_original_and_first() {
   xen_id=$(build_id_of_file "$xen_syms")
   [[ -n $xen_id ]] || die "$xen_syms has no build-id note"
   log "original xen-syms build-id $xen_id"
-  lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" -k build \
+  lpb_run "$name" -p "$patches/$name.patch" -o "$work/out/$name" -k build \
     --depends "$xen_id" --xen-depends "$xen_id" && payload_of "$name" >/dev/null
   end_phase "livepatch-build $name (full build + payload)"
 }
@@ -169,7 +187,7 @@ build_payload() { # <name> <depends>
   begin_phase "livepatch-build $name"
   local skip=()
   ((rediff)) && [[ -d $work/out/$name/patched ]] && skip=(-k build)
-  if lpb_run "$name" -p "$here/patches/$name.patch" -o "$work/out/$name" "${skip[@]}" \
+  if lpb_run "$name" -p "$patches/$name.patch" -o "$work/out/$name" "${skip[@]}" \
     --depends "$depends" --xen-depends "$xen_id"; then
     payload_of "$name" >/dev/null
   fi
@@ -183,7 +201,7 @@ build_payload() { # <name> <depends>
 build_payloads() {
   local p name
   build_original_and_first
-  for p in "$here"/patches/*.patch; do
+  for p in "$patches"/*.patch; do
     name=$(basename "$p" .patch)
     case $name in
       "$STACK_BASE" | "$STACKED") ;;
@@ -196,7 +214,7 @@ build_payloads() {
   else
     build_failures+=("$STACKED and the wrong-build-id payload: need $STACK_BASE's payload")
   fi
-  diff -rq "$CACHE/xen-4.17.5" "$work/xen-src" >"$work/source-diff.txt" 2>&1 \
+  diff -rq "$pristine" "$work/xen-src" >"$work/source-diff.txt" 2>&1 \
     || die "livepatch-build modified the source tree it was given: $(head -n3 "$work/source-diff.txt")"
 }
 
@@ -206,12 +224,25 @@ make_wrong_xen_payload() {
     "$work/payloads/lp-01-wrong-xen.livepatch"
 }
 
+# A fact (letters, digits, . / :) as an ERE matching it literally, escaped once
+# more for sed's replacement text.
+sed_ere_literal() { local s=$1; printf '%s' "${s//./'\\.'}"; }
+
 boot_and_check() {
-  sed "s/@XEN_BUILD_ID@/$xen_id/" "$here/scenarios/livepatch-build.txt" >"$work/scenario.txt"
+  sed -e "s/@XEN_BUILD_ID@/$xen_id/" -e "s/@XEN_EXTRA@/$(sed_ere_literal "$XEN_EXTRA")/g" \
+    -e "s|@XEN_WARN_AT@|$(sed_ere_literal "$XEN_WARN_AT")|g" \
+    "$here/scenarios/$XEN_SCENARIO" >"$work/scenario.txt"
+  if [[ -n $boot_lock ]]; then
+    begin_phase "waiting for $boot_lock"
+    exec 8>"$boot_lock"
+    flock 8
+    end_phase "waiting for the boot lock"
+  fi
   begin_phase "QEMU boot and scenario"
-  "$here/boot.sh" --xen-syms "$xen_syms" --payloads "$work/payloads" \
+  "$here/boot.sh" --xen-syms "$xen_syms" --source "$pristine" --payloads "$work/payloads" \
     --scenario "$work/scenario.txt" --out "$work/boot" >/dev/null
   end_phase "QEMU boot + scenario (one boot)"
+  [[ -z $boot_lock ]] || exec 8>&-
   "$here/check-transcript.sh" "$work/scenario.txt" "$work/boot/transcript.txt"
 }
 
@@ -221,8 +252,8 @@ main() {
   lock_work_folder
   find_livepatch_build
   choose_cache_dir
-  begin_phase "fetching Debian's Xen source and dom0 packages"
-  "$here/fetch.sh" >/dev/null
+  begin_phase "fetching Xen $XEN_VERSION's source and the dom0 packages"
+  "$here/fetch.sh" --xen "$XEN_VERSION" >/dev/null
   end_phase "fetch (download + unpack, 0 when cached)"
   prepare_source
   build_payloads
