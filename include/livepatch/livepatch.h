@@ -29,6 +29,23 @@
  *                                    differs only in a debug message
  *   LIVEPATCH_IGNORE_SECTION("name") ignore a section in both objects
  *
+ * Type layouts: create-diff-object refuses a patch that changes the layout of a
+ * type (a member added, moved or retyped, an enumerator's value moved, a
+ * typedef retargeted to a different layout), because objects of that type
+ * already exist in the running hypervisor and the replaced functions would
+ * read them with the new layout. When every object of the type is created by
+ * the payload's own code (or the author has otherwise made sure no existing
+ * object is read with the new layout), say so:
+ *
+ *   LIVEPATCH_LAYOUT_CHANGE_SAFE(struct payload, "only allocated by new code")
+ *
+ * names the type as C spells it (a typedef by its name) and gives a reason.
+ * The change is then accepted ("layout change accepted: struct payload: only
+ * allocated by new code"), and the reason is recorded in the JSON report and
+ * in the payload's .modinfo. A marker for a type whose layout did not change
+ * is reported as unnecessary. The record (a string in .livepatch.layout_safe)
+ * never reaches the payload.
+ *
  * Expectations: require the old function to start with given bytes when the
  * payload is applied (Xen compares them at old_addr and refuses to apply on a
  * mismatch; on an IBT build the first four bytes are ENDBR64):
@@ -77,6 +94,12 @@ typedef int livepatch_actioncall_t(livepatch_payload_t *arg);
 #define LIVEPATCH_IGNORE_SECTION(name_)                                                    \
     static const char *const __attribute__((used, section(".livepatch.ignore.sections"))) \
         LIVEPATCH_CAT_(livepatch_ignore_section_, __COUNTER__) = (name_);
+
+#define LIVEPATCH_LAYOUT_CHANGE_SAFE(type_, reason_)                                       \
+    typedef type_ *LIVEPATCH_CAT_(livepatch_layout_type_, __COUNTER__);                   \
+    static const char LIVEPATCH_CAT_(livepatch_layout_safe_, __COUNTER__)[]                \
+        __attribute__((used, aligned(1), section(".livepatch.layout_safe"))) =             \
+            #type_ "\0" reason_;
 
 struct livepatch_expect_record {
     void *func;

@@ -18,8 +18,11 @@
 #include "elf/reader.h"
 #include "elf/writer.h"
 
+#include <cerrno>
+#include <cstring>
 #include <elf.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace lp::diff {
 
@@ -75,7 +78,16 @@ void debug_dump(const Analysis &a, Log &log) {
                                                              : "NEW"));
 }
 
+// The -g side objects are read only when a function changed; a missing one
+// is bad input whether or not it is needed.
+void check_side_objects(const Options &o) {
+  for (const std::string *path : {&o.original_debug, &o.patched_debug})
+    if (!path->empty() && ::access(path->c_str(), R_OK) != 0)
+      throw FileError(*path, std::strerror(errno));
+}
+
 Status run(const Options &o, Result &res, Log &log) {
+  check_side_objects(o);
   elf::InsnDecoder decoder;
   Analysis orig, patched;
   load(orig, o.original, decoder);
@@ -108,6 +120,8 @@ Status run(const Options &o, Result &res, Log &log) {
     res.ignored.push_back(display(u));
   if (o.explain)
     explain_changes(orig, patched, v, log);
+  if (!check_type_layouts(orig, patched, o, v, res, log))
+    warn_displacement_only(orig, patched, v, res, log);
 
   auto expectations = read_expectations(patched, v);
   Inclusion inc = include(orig, patched, v, log);

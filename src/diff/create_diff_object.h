@@ -35,6 +35,10 @@ struct Options {
   std::string struct_sizes;  // key=value file with special-section entry sizes (empty: none)
   std::string xen_version;   // "4.20": the target release (empty: detect from xen-syms)
   std::string object_name;   // how log lines name the object (empty: object_log_name(original))
+  // Side objects compiled from the same sources with -g, read only for their
+  // DWARF types (type_layout.cc). Empty: the objects' own DWARF, if any.
+  std::string original_debug;
+  std::string patched_debug;
 };
 
 struct Refusal {
@@ -52,6 +56,16 @@ struct StructSizes {
   std::string source; // "--struct-sizes FILE", "DWARF in xen-syms", "table for Xen 4.17"
 };
 
+// A type whose layout differs between the builds (type_layout.cc).
+struct LayoutChange {
+  std::string type;                   // "struct grant_table", "typedef t", "variable v"
+  std::string decl;                   // "common/grant_table.c:80" (patched definition)
+  std::string status;                 // "refused", "accepted" (author's marker), "kept"
+  std::string details;                // what moved, or old -> new spelling for "kept"
+  std::string reason;                 // the marker's reason ("accepted" only)
+  std::vector<std::string> functions; // changed and new functions that depend on it
+};
+
 struct Result {
   Status status = kError;
   std::vector<std::string> changed;   // Xen names of changed functions, output order
@@ -59,6 +73,8 @@ struct Result {
   std::vector<std::string> ignored;   // functions ignored by marker or as __LINE__ noise
   std::vector<std::string> hooks;     // hook functions found
   std::vector<Refusal> refusals;
+  std::vector<LayoutChange> layout_changes;        // in report order
+  std::vector<std::string> possible_layout_changes; // functions (heuristic, no DWARF)
   std::vector<std::string> log;       // every log line, already prefixed "<object name>: "
   std::string error;                  // for kError: the one-line error
   StructSizes sizes;

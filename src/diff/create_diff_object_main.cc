@@ -4,7 +4,9 @@
 //   create-diff-object [-d] [-r] original.o patched.o xen-syms output.o
 // Log lines are "<object>: <decision>", the object named by its path below
 // xen/ (--object-name, or recognised in original.o's path), not upstream's
-// basename, which two changed objects can share.
+// basename, which two changed objects can share. Beyond upstream: --json,
+// --explain, --struct-sizes, --xen-version, and the type-layout inputs
+// --original-debug/--patched-debug (side objects with DWARF).
 // Exit 0 payload object written, 1 error, 2 unsupported change, 3 no change.
 // Log lines go to stdout as they are decided; the error line goes to stderr
 // after stdout is flushed.
@@ -32,6 +34,10 @@ int main(int argc, char **argv) {
   app.add_option("--object-name", o.object_name,
                  "Name of the object in log lines (default: its path below xen/ when the path "
                  "shows one, else the path as given)");
+  app.add_option("--original-debug", o.original_debug,
+                 "Original object compiled again with -g (read only for its DWARF types)");
+  app.add_option("--patched-debug", o.patched_debug,
+                 "Patched object compiled again with -g (read only for its DWARF types)");
   app.add_option("original", o.original, "Original object")->required();
   app.add_option("patched", o.patched, "Patched object")->required();
   app.add_option("xen-syms", o.xen_syms, "The xen-syms the original objects were linked into")

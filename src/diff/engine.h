@@ -278,6 +278,18 @@ Object build_output(const OutputRequest &req, std::vector<Refusal> &refusals);
 // source_location.cc: "file:line" of each refusal's symbol, from DWARF when present
 void locate_refusals(const std::string &patched_path, std::vector<Refusal> &refusals);
 
+// type_layout.cc: compares the builds' DWARF types; refusals go to the
+// verdict, every finding to res.layout_changes. False when either side has no
+// DWARF (nothing was checked).
+bool check_type_layouts(Analysis &orig, Analysis &patched, const Options &o, Verdict &v,
+                        Result &res, Log &log);
+std::string layout_changes_json(const Result &r);
+
+// displacement_heuristic.cc: without DWARF, warn about changed functions that
+// differ only in memory displacements.
+void warn_displacement_only(Analysis &orig, Analysis &patched, const Verdict &v, Result &res,
+                            Log &log);
+
 // report.cc
 std::string json_report(const Result &r, const Options &o);
 void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &log);

@@ -109,6 +109,8 @@ std::string json_report(const Result &r, const Options &o) {
                        quote(x.reason), quote(x.symbol), quote(x.location));
   }
   out += r.refusals.empty() ? "],\n" : "\n  ],\n";
+  out += fmt::format("  \"layout_changes\": {},\n", layout_changes_json(r));
+  out += fmt::format("  \"possible_layout_changes\": {},\n", list(r.possible_layout_changes));
   out += fmt::format("  \"struct_sizes\": {{\"alt_instr\": {}, \"bug_frame\": {}, "
                      "\"exception_table_entry\": {}, \"alt_call\": {}, \"source\": {}}},\n",
                      r.sizes.alt_instr, r.sizes.bug_frame, r.sizes.exception_table_entry,

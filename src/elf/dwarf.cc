@@ -30,21 +30,6 @@ int no_separate_debuginfo(Dwfl_Module *, void **, const char *, Dwarf_Addr, cons
 const Dwfl_Callbacks kOfflineCallbacks = {
     nullptr, no_separate_debuginfo, dwfl_offline_section_address, nullptr};
 
-class DwflSession {
-public:
-  DwflSession() : dwfl_(dwfl_begin(&kOfflineCallbacks)) {}
-  ~DwflSession() {
-    if (dwfl_)
-      dwfl_end(dwfl_);
-  }
-  DwflSession(const DwflSession &) = delete;
-  DwflSession &operator=(const DwflSession &) = delete;
-  Dwfl *get() const { return dwfl_; }
-
-private:
-  Dwfl *dwfl_;
-};
-
 bool is_defined_struct(Dwarf_Die *die, std::string_view name) {
   if (dwarf_tag(die) != DW_TAG_structure_type || dwarf_hasattr(die, DW_AT_declaration))
     return false;
@@ -68,25 +53,34 @@ std::optional<uint64_t> search_unit(Dwarf_Die *cu, std::string_view name) {
 
 } // namespace
 
-std::optional<uint64_t> dwarf_struct_byte_size(const std::string &elf_path,
-                                               std::string_view struct_name) {
+OfflineDwarf::OfflineDwarf(const std::string &elf_path) {
   int fd = ::open(elf_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw FileError(elf_path, std::strerror(errno));
-  DwflSession session;
-  if (!session.get()) {
+  dwfl_ = dwfl_begin(&kOfflineCallbacks);
+  if (!dwfl_) {
     ::close(fd);
     throw FileError(elf_path, std::string("libdwfl: ") + dwfl_errmsg(-1));
   }
   // On success libdwfl owns (and later closes) the descriptor.
-  Dwfl_Module *mod = dwfl_report_offline(session.get(), "", elf_path.c_str(), fd);
+  Dwfl_Module *mod = dwfl_report_offline(dwfl_, "", elf_path.c_str(), fd);
   if (!mod) {
     ::close(fd);
-    throw FileError(elf_path, std::string("cannot read ELF: ") + dwfl_errmsg(-1));
+    std::string msg = dwfl_errmsg(-1);
+    dwfl_end(dwfl_);
+    throw FileError(elf_path, "cannot read ELF: " + msg);
   }
-  dwfl_report_end(session.get(), nullptr, nullptr);
+  dwfl_report_end(dwfl_, nullptr, nullptr);
   Dwarf_Addr bias = 0;
-  Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+  dwarf_ = dwfl_module_getdwarf(mod, &bias);
+}
+
+OfflineDwarf::~OfflineDwarf() { dwfl_end(dwfl_); }
+
+std::optional<uint64_t> dwarf_struct_byte_size(const std::string &elf_path,
+                                               std::string_view struct_name) {
+  OfflineDwarf file(elf_path);
+  Dwarf *dw = file.dwarf();
   if (!dw)
     return std::nullopt;
   Dwarf_Off off = 0, next = 0;

@@ -11,7 +11,27 @@
 #include <string>
 #include <string_view>
 
+typedef struct Dwfl Dwfl;
+typedef struct Dwarf Dwarf;
+
 namespace lp::elf {
+
+// A file's DWARF opened through libdwfl's offline reporting, so that a
+// relocatable object's .debug_* relocations are applied before libdw reads
+// them. dwarf() is null when the file has no DWARF. Throws
+// lp::FileError(elf_path, ...) if the file cannot be opened or is not ELF.
+class OfflineDwarf {
+public:
+  explicit OfflineDwarf(const std::string &elf_path);
+  ~OfflineDwarf();
+  OfflineDwarf(const OfflineDwarf &) = delete;
+  OfflineDwarf &operator=(const OfflineDwarf &) = delete;
+  Dwarf *dwarf() const { return dwarf_; }
+
+private:
+  Dwfl *dwfl_ = nullptr;
+  Dwarf *dwarf_ = nullptr;
+};
 
 // DW_AT_byte_size of the first DW_TAG_structure_type named `struct_name` that
 // has one (declarations are skipped). nullopt when the file has no DWARF or no

@@ -5,7 +5,10 @@
 // target's info, MC layer and disassembler are initialised, once per process.
 // length_at() decodes a single instruction; InsnMap decodes a section once,
 // linearly, and answers "which instruction contains this byte" by binary
-// search over the recorded starts.
+// search over the recorded starts. compare_at() decodes two instructions to
+// MCInsts and compares them operand by operand; the operand descriptions of
+// MCInstrInfo say which operands belong to a memory reference (x86 memory
+// operands are five MCOperands: base, scale, index, displacement, segment).
 #include "elf/insn.h"
 
 #include <algorithm>
@@ -117,6 +120,53 @@ std::string InsnDecoder::disassemble_at(std::span<const uint8_t> code, uint64_t 
   text.erase(0, first == std::string::npos ? text.size() : first);
   std::replace(text.begin(), text.end(), '\t', ' ');
   return text;
+}
+
+namespace {
+
+// Index of the displacement within an x86 memory operand (LLVM's X86::AddrDisp).
+constexpr unsigned kAddrDisp = 3;
+constexpr unsigned kAddrOperands = 5;
+
+bool same_operand(const llvm::MCOperand &a, const llvm::MCOperand &b) {
+  if (a.isReg() && b.isReg())
+    return a.getReg() == b.getReg();
+  if (a.isImm() && b.isImm())
+    return a.getImm() == b.getImm();
+  if (a.isSFPImm() && b.isSFPImm())
+    return a.getSFPImm() == b.getSFPImm();
+  if (a.isDFPImm() && b.isDFPImm())
+    return a.getDFPImm() == b.getDFPImm();
+  return false;
+}
+
+} // namespace
+
+InsnDifference InsnDecoder::compare_at(std::span<const uint8_t> a, uint64_t a_offset,
+                                       std::span<const uint8_t> b, uint64_t b_offset) const {
+  llvm::MCInst ia, ib;
+  if (!impl_->decode(a, a_offset, ia) || !impl_->decode(b, b_offset, ib))
+    return InsnDifference::Other;
+  if (ia.getOpcode() != ib.getOpcode() || ia.getNumOperands() != ib.getNumOperands())
+    return InsnDifference::Other;
+  const llvm::MCInstrDesc &desc = impl_->instrs->get(ia.getOpcode());
+  bool displaced = false;
+  unsigned memory_start = ~0u;
+  for (unsigned i = 0; i < ia.getNumOperands(); ++i) {
+    bool memory = i < desc.getNumOperands() &&
+                  desc.OpInfo[i].OperandType == llvm::MCOI::OPERAND_MEMORY;
+    if (memory && (memory_start == ~0u || i >= memory_start + kAddrOperands))
+      memory_start = i;
+    if (same_operand(ia.getOperand(i), ib.getOperand(i)))
+      continue;
+    bool displacement = memory_start != ~0u && i == memory_start + kAddrDisp &&
+                        ia.getOperand(i).isImm() &&
+                        ib.getOperand(i).isImm();
+    if (!displacement)
+      return InsnDifference::Other;
+    displaced = true;
+  }
+  return displaced ? InsnDifference::Displacement : InsnDifference::None;
 }
 
 InsnMap::InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code) : size_(code.size()) {

@@ -7,6 +7,10 @@
 // target offset is addend + (insn_end - reloc_offset). The explain mode also
 // prints the first differing instruction.
 //
+// Without type information, the diff engine also asks whether two
+// instructions differ only in the displacement of a memory operand
+// (`movl 48(%rdi)` vs `movl 52(%rdi)`), the signature of a moved member.
+//
 // LLVM stays behind this interface (pimpl): no other file includes LLVM headers.
 #pragma once
 
@@ -18,6 +22,13 @@
 #include <vector>
 
 namespace lp::elf {
+
+// How two instructions differ, operand by operand.
+enum class InsnDifference {
+  None,         // same opcode and operands
+  Displacement, // same opcode, registers and operands but a memory displacement
+  Other,        // anything else, or bytes that do not decode
+};
 
 struct Insn {
   uint64_t start = 0; // offset of the first byte
@@ -36,6 +47,9 @@ public:
   unsigned length_at(std::span<const uint8_t> code, uint64_t offset) const;
   // AT&T text of the instruction at `offset` ("" if it does not decode).
   std::string disassemble_at(std::span<const uint8_t> code, uint64_t offset) const;
+  // Compares the instruction at `a_offset` of `a` with the one at `b_offset` of `b`.
+  InsnDifference compare_at(std::span<const uint8_t> a, uint64_t a_offset,
+                            std::span<const uint8_t> b, uint64_t b_offset) const;
 
 private:
   struct Impl;

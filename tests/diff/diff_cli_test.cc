@@ -149,3 +149,26 @@ TEST_CASE("refusals carry the source location when the object has debug info", "
   CHECK(o.result.refusals[0].location.ends_with("x.c:1"));
   CHECK(o.logged("data object limit changed"));
 }
+
+TEST_CASE("cli: --original-debug/--patched-debug side objects give the type check", "[diff][cli]") {
+  TempDir dir;
+  Pair p;
+  p.sources = {{"x", "struct s { int a; int b; };\n"
+                     "__attribute__((noinline)) int f(struct s *p) { return p->b; }\n",
+                "struct s { int a; int n; int b; };\n"
+                "__attribute__((noinline)) int f(struct s *p) { return p->b; }\n"}};
+  p.debug = Debug::SideObjects;
+  Outcome o = run_pair(dir, p);
+  REQUIRE(o.status() == 2);
+  std::vector<std::string> argv = args(dir, o, dir.file("cli.o"));
+  argv.insert(argv.begin() + 1, {"--original-debug", o.options.original_debug, "--patched-debug",
+                                 o.options.patched_debug});
+  RunResult r = run(argv);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("x.o: type layout changed: struct s (common/x.c:") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("cli.o")));
+  argv[2] = dir.file("missing.o");
+  RunResult missing = run(argv);
+  CHECK(missing.status == 1);
+  CHECK(missing.output.ends_with(dir.file("missing.o") + ": No such file or directory\n"));
+}

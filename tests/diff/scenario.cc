@@ -3,6 +3,7 @@
 
 #include "elf/reader.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <elf.h>
@@ -63,7 +64,10 @@ void domain_crash(int line);
 
 namespace {
 
-std::string compile_side(const TempDir &dir, const Pair &pair, const std::string &side) {
+// `side` is "o" or "p"; `folder` is where it is compiled ("o", "p", or
+// "og"/"pg" for the -g side objects).
+std::string compile_side(const TempDir &dir, const Pair &pair, const std::string &side,
+                         const std::string &folder, bool debug) {
   std::vector<std::string> objs;
   for (const Source &s : pair.sources) {
     std::string body = side == "o" ? s.original : s.patched;
@@ -71,8 +75,10 @@ std::string compile_side(const TempDir &dir, const Pair &pair, const std::string
     std::vector<std::string> flags = pair.cflags;
     flags.push_back("-I" + std::string(LP_SOURCE_DIR) + "/include");
     // __FILE__ as Xen's build spells it: relative, the same in both builds.
-    flags.push_back("-fmacro-prefix-map=" + dir.file(side) + "/=common/");
-    std::string obj = compile_xen_c(dir, side + "/" + s.name, src, flags);
+    flags.push_back("-fmacro-prefix-map=" + dir.file(folder) + "/=common/");
+    if (debug) // DWARF's file names too
+      flags.insert(flags.end(), {"-g", "-fdebug-prefix-map=" + dir.file(folder) + "/=common/"});
+    std::string obj = compile_xen_c(dir, folder + "/" + s.name, src, flags);
     RunResult r = run({"objcopy", "--redefine-sym", s.name + ".c=common/" + s.name + ".c", obj});
     INFO(r.output);
     REQUIRE(r.status == 0);
@@ -80,7 +86,7 @@ std::string compile_side(const TempDir &dir, const Pair &pair, const std::string
   }
   if (objs.size() == 1)
     return objs[0];
-  std::string combined = dir.file(side + "/combined.o");
+  std::string combined = dir.file(folder + "/combined.o");
   std::vector<std::string> argv = {"ld", "-r", "-o", combined};
   argv.insert(argv.end(), objs.begin(), objs.end());
   RunResult r = run(argv);
@@ -119,8 +125,9 @@ std::string link_xen_syms(const TempDir &dir, const std::string &orig) {
 } // namespace
 
 Outcome run_pair(const TempDir &dir, const Pair &pair) {
-  std::string orig = compile_side(dir, pair, "o");
-  std::string patched = compile_side(dir, pair, "p");
+  bool in_objects = pair.debug == Debug::Objects;
+  std::string orig = compile_side(dir, pair, "o", "o", in_objects);
+  std::string patched = compile_side(dir, pair, "p", "p", in_objects);
   Outcome out;
   out.xen_syms = link_xen_syms(dir, orig);
   out.output = dir.file("out.o");
@@ -129,6 +136,11 @@ Outcome run_pair(const TempDir &dir, const Pair &pair) {
   o.patched = patched;
   o.xen_syms = out.xen_syms;
   o.output = out.output;
+  if (pair.debug == Debug::SideObjects) {
+    o.original_debug = compile_side(dir, pair, "o", "og", true);
+    o.patched_debug = compile_side(dir, pair, "p", "pg", true);
+  }
+  out.options = o;
   out.result = lp::diff::create_diff_object(o);
   if (out.result.status == lp::diff::kWritten)
     out.object = lp::elf::read_object(out.output);
@@ -141,6 +153,13 @@ Outcome run_sources(const TempDir &dir, const std::string &original, const std::
   p.sources = {{"x", original, patched}};
   p.cflags = std::move(cflags);
   return run_pair(dir, p);
+}
+
+int line_of(const Pair &pair, const std::string &body, const std::string &text) {
+  auto lines = [](std::string_view s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); };
+  size_t at = body.find(text);
+  REQUIRE(at != std::string::npos);
+  return (pair.prelude ? lines(xen_prelude()) : 0) + lines(std::string_view(body).substr(0, at)) + 1;
 }
 
 bool Outcome::has_section(const std::string &name) const {

@@ -28,9 +28,17 @@ struct Source {
   std::string patched;
 };
 
+// Where the engine finds DWARF types.
+enum class Debug {
+  None,        // Xen 4.17 defconfig: no -g anywhere
+  Objects,     // the objects themselves are compiled with -g (Xen 4.20+)
+  SideObjects, // -g side objects, passed as --original-debug/--patched-debug
+};
+
 struct Pair {
   std::vector<Source> sources; // more than one: each side is `ld -r` of all
   std::vector<std::string> cflags;
+  Debug debug = Debug::None;
   lp::diff::Options options;   // original/patched/xen_syms/output are filled in
   bool prelude = true;
 };
@@ -50,6 +58,7 @@ struct Outcome {
   lp::diff::Result result;
   std::string xen_syms;
   std::string output;
+  lp::diff::Options options;              // as the engine was run
   std::optional<lp::elf::Object> object; // the output, read back, when written
 
   int status() const { return result.status; }
@@ -63,6 +72,10 @@ struct Outcome {
 };
 
 Outcome run_pair(const TempDir &dir, const Pair &pair);
+
+// The line of `text`'s first occurrence in a source's compiled file (the
+// prelude counted), as DWARF and refusals name it.
+int line_of(const Pair &pair, const std::string &body, const std::string &text);
 
 // Convenience for the common single-file case.
 Outcome run_sources(const TempDir &dir, const std::string &original, const std::string &patched,
