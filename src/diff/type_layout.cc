@@ -373,7 +373,7 @@ struct Side {
   }
 
   static std::string variable_key(const elf::DwarfVariable &v) {
-    return v.file_scope ? v.name : v.name + "\n" + v.decl_file;
+    return v.file_scope ? v.name : v.function + "\n" + v.name + "\n" + v.decl_file;
   }
 };
 

@@ -181,7 +181,7 @@ private:
     dwarf_decl_line(die, &line);
   }
 
-  void variable(Dwarf_Die *die, bool file_scope) {
+  void variable(Dwarf_Die *die, bool file_scope, const std::string &function = "") {
     DwarfVariable v;
     v.name = name_of(die);
     if (v.name.empty())
@@ -190,6 +190,7 @@ private:
     decl(die, v.decl_file, v.decl_line);
     v.declaration = dwarf_hasattr(die, DW_AT_declaration);
     v.file_scope = file_scope;
+    v.function = function;
     out_.variables.push_back(std::move(v));
   }
 
@@ -215,7 +216,7 @@ private:
         continue;
       }
       if (tag == DW_TAG_variable && has_fixed_address(&child))
-        variable(&child, false);
+        variable(&child, false, f.name);
       if (uint32_t t = type_ref(&child); t != kNoType)
         f.types.push_back(t);
       collect(&child, f, depth + 1);

@@ -74,6 +74,7 @@ struct DwarfVariable {
   int decl_line = 0;
   bool declaration = false; // extern, defined elsewhere
   bool file_scope = true;   // false: a static local
+  std::string function;     // static locals: the function that declares it
 };
 
 struct DwarfFunction {

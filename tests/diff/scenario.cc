@@ -69,6 +69,8 @@ namespace {
 std::string compile_side(const TempDir &dir, const Pair &pair, const std::string &side,
                          const std::string &folder, bool debug) {
   std::vector<std::string> objs;
+  for (const Source &h : pair.headers)
+    dir.write(folder + "/" + h.name + ".h", side == "o" ? h.original : h.patched);
   for (const Source &s : pair.sources) {
     std::string body = side == "o" ? s.original : s.patched;
     std::string src = pair.prelude ? xen_prelude() + body : body;

@@ -37,6 +37,7 @@ enum class Debug {
 
 struct Pair {
   std::vector<Source> sources; // more than one: each side is `ld -r` of all
+  std::vector<Source> headers; // "<name>" for #include "<name>.h", beside the sources
   std::vector<std::string> cflags;
   Debug debug = Debug::None;
   lp::diff::Options options;   // original/patched/xen_syms/output are filled in

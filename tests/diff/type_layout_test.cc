@@ -377,6 +377,26 @@ __attribute__((noinline)) int g(struct two *y) { return y->d; }
   CHECK(o.logged(expected(p, "struct two", "member c 0+1 -> 4+1, member d 4+4 -> 0+4", "g")));
 }
 
+TEST_CASE("type layout: a header included by two changed files is reported once", "[diff][types]") {
+  TempDir dir;
+  Pair p;
+  p.debug = Debug::SideObjects;
+  p.headers = {{"shared", "struct shared { int a; int b; };\n",
+                "struct shared { int a; int n; int b; };\n"}};
+  std::string x = "#include \"shared.h\"\nstruct shared sx;\n"
+                  "__attribute__((noinline)) int fx(struct shared *s) { return s->b; }\n";
+  std::string y = "#include \"shared.h\"\n"
+                  "__attribute__((noinline)) int fy(struct shared *s) { return s->b + 1; }\n";
+  p.sources = {{"x", x, x}, {"y", y, y}};
+  Outcome o = run_pair(dir, p);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 2);
+  REQUIRE(o.result.layout_changes.size() == 1);
+  CHECK(refusal_of(o) == "type layout changed: struct shared (common/shared.h:1): member b 4+4 -> "
+                         "8+4, member n added at 4+4, size 8 -> 12; used by changed functions: "
+                         "fy, fx");
+}
+
 TEST_CASE("type layout: the objects' own DWARF is used without side objects (Xen 4.20)",
           "[diff][types]") {
   TempDir dir;
