@@ -248,6 +248,9 @@ struct Inclusion {
   std::vector<Hook> hooks;
 };
 
+// section_classes.cc: refuses unknown sections that point into changed or new code
+void check_unknown_sections(Analysis &patched, Verdict &v, Log &log);
+
 // inclusion.cc
 Inclusion include(Analysis &orig, Analysis &patched, Verdict &verdict, Log &log);
 

@@ -14,6 +14,8 @@
 //
 // A function brings its .cold parts and the special-section entries it owns;
 // an entry brings the .fixup or .altinstr_replacement range it points into.
+// Sections of no class the payload carries are left behind, and refused when
+// they point into changed or new code (section_classes.cc).
 #include "diff/engine.h"
 
 #include "elf/error.h"
@@ -136,6 +138,7 @@ void find_hooks(Walk &w) {
 
 Inclusion include(Analysis &orig, Analysis &patched, Verdict &verdict, Log &log) {
   Walk w{orig, patched, verdict, log, {}, {}, {}};
+  check_unknown_sections(patched, verdict, log);
   for (Unit *u : verdict.changed)
     w.add(u);
   for (const auto &u : patched.units)

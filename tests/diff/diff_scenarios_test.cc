@@ -954,3 +954,122 @@ __attribute__((noinline)) int b(int x) { alternative("nop", "lfence", 0x8004); r
   REQUIRE(rel.size() == 2);
   CHECK(rel[1].find(" 2 .altinstr_replacement+") != std::string::npos);
 }
+
+// Sections nobody knows (section_classes.cc). table_entry() emits an entry of
+// a table Xen does not know, the way Linux's static branches fill
+// __jump_table: a pointer to a patch site inside the function, no symbol.
+namespace {
+
+constexpr const char *kTableEntry = R"(
+#define NI __attribute__((noinline))
+#define table_entry(sec) asm volatile ("1: nop\n.pushsection " sec ", \"aw\", @progbits\n" \
+    ".balign 8\n.quad 1b\n.popsection\n")
+NI int f(int x) { table_entry("__jump_table"); return x * 3 + 1; }
+NI int g(int x) { return x - 7; }
+)";
+
+std::string replaced(std::string s, const std::string &from, const std::string &to) {
+  return s.replace(s.find(from), from.size(), to);
+}
+
+} // namespace
+
+TEST_CASE("unknown section pointing into a changed function is refused", "[diff][sections]") {
+  TempDir dir;
+  Outcome o = run_sources(dir, kTableEntry, replaced(kTableEntry, "x * 3", "x * 4"));
+  INFO(o.log_text());
+  CHECK(o.status() == 2);
+  CHECK_FALSE(o.object);
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].reason ==
+        "unknown section __jump_table refers to changed function f: its entries would be lost "
+        "(add it to the special-section table if Xen knows it, or "
+        "LIVEPATCH_IGNORE_SECTION(\"__jump_table\") if they are not needed)");
+  CHECK(o.result.refusals[0].symbol == "f");
+  CHECK(o.logged("x.o: unknown section __jump_table refers to changed function f: "));
+  CHECK(o.logged("x.o: ERROR: 1 unsupported change(s): unreconcilable difference"));
+}
+
+TEST_CASE("unknown section pointing only into unchanged code is dropped", "[diff][sections]") {
+  TempDir dir;
+  Pair pair;
+  pair.sources = {{"x", kTableEntry, replaced(kTableEntry, "x - 7", "x - 8")}};
+  pair.options.debug = true;
+  Outcome o = run_pair(dir, pair);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"g"});
+  CHECK(o.logged("x.o: dropping unknown section __jump_table: nothing in it refers to changed or "
+                 "new code"));
+  CHECK(o.logged("x.o: dropping section .comment: compiler and assembler version strings"));
+  CHECK_FALSE(o.has_section("__jump_table"));
+  CHECK_FALSE(o.has_section(".comment"));
+  CHECK(o.has_section(".text.g"));
+  CHECK_FALSE(o.has_section(".text.f"));
+}
+
+TEST_CASE("unknown section pointing into a new function is refused", "[diff][sections]") {
+  TempDir dir;
+  const char *orig = R"(
+#define NI __attribute__((noinline))
+NI int f(int x) { return x * 3 + 1; }
+)";
+  const char *patched = R"(
+#define NI __attribute__((noinline))
+NI static int helper(int x) {
+  asm volatile ("1: nop\n.pushsection .smp_locks, \"a\", @progbits\n.balign 4\n.long 1b - .\n"
+                ".popsection\n");
+  return x + 2;
+}
+NI int f(int x) { return helper(x) * 3 + 1; }
+)";
+  Outcome o = run_sources(dir, orig, patched);
+  INFO(o.log_text());
+  CHECK(o.status() == 2);
+  CHECK(o.result.added == Strings{"helper"});
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].reason ==
+        "unknown section .smp_locks refers to new function helper: its entries would be lost "
+        "(add it to the special-section table if Xen knows it, or "
+        "LIVEPATCH_IGNORE_SECTION(\".smp_locks\") if they are not needed)");
+}
+
+TEST_CASE("unknown section named by LIVEPATCH_IGNORE_SECTION is dropped", "[diff][sections]") {
+  TempDir dir;
+  std::string patched =
+      replaced(kTableEntry, "x * 3", "x * 4") + "LIVEPATCH_IGNORE_SECTION(\"__jump_table\")\n";
+  Outcome o = run_sources(dir, kTableEntry, patched);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"f"});
+  CHECK(o.logged("x.o: ignoring section: __jump_table"));
+  CHECK_FALSE(o.has_section("__jump_table"));
+}
+
+TEST_CASE("unknown data section with a symbol is data, not a lost table", "[diff][sections]") {
+  // A registration-style entry with a symbol of its own is a unit: unchanged,
+  // it stays Xen's (and points at the old function, which jumps to the new).
+  TempDir dir;
+  std::string src = std::string(kTwo) +
+                    "static int (*const reg_f)(int) __attribute__((used, section(\"__reg_table\"))) "
+                    "= f;\n";
+  Outcome o = run_sources(dir, src, replaced(src, "x * 3", "x * 4"));
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"f"});
+  CHECK_FALSE(o.has_section("__reg_table"));
+}
+
+TEST_CASE("unknown section pointing into a changed function's .cold part is refused",
+          "[diff][sections]") {
+  TempDir dir;
+  std::string src = replaced(kCold, "oops(\"bad\");",
+                             "oops(\"bad\"); asm volatile (\"1: nop\\n.pushsection __jump_table, "
+                             "\\\"aw\\\", @progbits\\n.balign 8\\n.quad 1b\\n.popsection\\n\");");
+  Outcome o = run_sources(dir, src, replaced(src, "really", "truly!"));
+  INFO(o.log_text());
+  CHECK(o.status() == 2);
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].reason.starts_with(
+      "unknown section __jump_table refers to changed function f: its entries would be lost"));
+}
