@@ -54,7 +54,9 @@ void compare_data(Unit &p, Verdict &v) {
   }
 }
 
-// Orig static locals that lost every user in the patched object.
+// Orig static locals that a changed function used and that have no twin: the
+// patched function either dropped the variable or uses another copy now, and
+// the payload cannot tell which. One refusal per function and variable.
 void check_removed_static_locals(Analysis &orig, Verdict &v) {
   for (const auto &u : orig.units) {
     if (!u->function)
@@ -62,15 +64,21 @@ void check_removed_static_locals(Analysis &orig, Verdict &v) {
     const Unit *f = u->twin;
     if (!f || f->status != UnitStatus::Changed)
       continue;
+    std::vector<const Unit *> seen;
     for (const Ref &r : u->refs) {
       const Unit *s = r.unit;
-      if (!s || s->function || s->global() || s->special_static || s->twin ||
-          !is_static_local_name(s->name()))
+      if (!s || s->function || s->global() || s->special_static || s->twin || s->doubted ||
+          !is_static_local_name(s->name()) ||
+          std::find(seen.begin(), seen.end(), s) != seen.end())
         continue;
+      seen.push_back(s);
+      std::string var = strip_numbering(s->name());
+      var.pop_back(); // count.3 -> "count." -> "count"
       refuse(v,
-             fmt::format("reference to static local variable {} in {} was removed",
-                         strip_numbering(s->name()).substr(0, strip_numbering(s->name()).size() - 1),
-                         u->name()),
+             fmt::format("reference to static local variable {0} in {1} was removed: the payload "
+                         "cannot tell whether {1} dropped it or now uses another copy (keep a "
+                         "reference to it in {1}, e.g. asm volatile (\"\" :: \"r\" (&{0}));)",
+                         var, u->name()),
              f);
     }
   }
@@ -158,7 +166,7 @@ Verdict compare(Analysis &orig, Analysis &patched, Log &log) {
       u.status = UnitStatus::New;
       if (u.function)
         v.added.push_back(&u);
-      else if (!u.global() && is_static_local_name(u.name()))
+      else if (!u.global() && !u.doubted && is_static_local_name(u.name()))
         log.normal(fmt::format("WARNING: unable to correlate static local variable {}, assuming "
                                "variable is new",
                                u.name()));

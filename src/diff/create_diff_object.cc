@@ -1,8 +1,8 @@
 // The create-diff-object pipeline, as one library call.
 //
 //   read original.o, patched.o, xen-syms
-//   -> units, ignored sections, special-section entries, keys, hashes (per object)
-//   -> correlate -> compare (status, refusals, __LINE__ noise)
+//   -> units, ignored sections, special-section entries, keys (per object)
+//   -> correlate -> hashes (per object) -> compare (status, refusals, __LINE__ noise)
 //   -> include (what the payload needs) -> output object, written atomically
 //
 // Every decision is logged in upstream's words and recorded in the Result.
@@ -59,7 +59,6 @@ void check_headers(const Analysis &orig, const Analysis &patched) {
 void analyse(Analysis &a, const StructSizes &sizes) {
   split_special_sections(a, sizes);
   assign_keys(a);
-  hash_units(a);
 }
 
 std::string display(const Unit *u) {
@@ -104,8 +103,13 @@ Status run(const Options &o, Result &res, Log &log) {
   find_ignored_sections(orig, patched, log);
   analyse(orig, res.sizes);
   analyse(patched, res.sizes);
-  correlate(orig, patched);
+  // Hashes after correlation: a shared-name static local is hashed by the
+  // key of the original variable it was paired with.
+  std::vector<StaticDoubt> doubts = correlate(orig, patched);
+  hash_units(orig);
+  hash_units(patched);
   Verdict v = compare(orig, patched, log);
+  refuse_static_doubts(doubts, v);
   debug_dump(patched, log);
 
   for (const Unit *u : v.added)

@@ -11,7 +11,8 @@
 //              the target), a string's contents, a constant's bytes, or an
 //              anonymous section
 //   keys       the correlation key of each unit (name, with the file scope for
-//              statics and compiler numbering such as .isra.3 or count.7 removed)
+//              statics and compiler numbering such as .isra.3 or count.7 removed;
+//              static locals sharing a name are paired by their users instead)
 //   entries    special-section entries (.bug_frames.N, .ex_table, ...) with
 //              the function that owns each
 //   hashes     one canonical hash per unit, over its bytes with relocated
@@ -109,6 +110,8 @@ struct Unit {
   bool function = false;
   bool bundled = false;        // alone in its section, which it covers entirely
   bool special_static = false; // __func__.N and friends: never correlated
+  bool shared_name = false;    // a static local whose name another one shares (correlate.cc)
+  bool doubted = false;        // its correlation is a StaticDoubt, refused as such
   bool ignored = false;        // in an ignored or .init section, or named by an ignore marker
   std::string key;
   std::string file;            // STT_FILE scope for locals ("" for globals)
@@ -155,6 +158,7 @@ struct Analysis {
   std::vector<std::vector<Unit *>> units_in_section;  // by section input index, by start
   std::vector<Unit *> bundled;                        // by section input index
   std::unordered_map<std::string, Unit *> by_key;
+  std::unordered_set<std::string> shared_statics;    // file#name. of static locals sharing a name
   std::unordered_set<const Section *> ignored_sections;
   std::unordered_map<const Section *, uint64_t> anonymous_hash;
   std::unordered_map<const Section *, std::unique_ptr<elf::InsnMap>> insn_maps;
@@ -186,6 +190,7 @@ bool is_discard_section(std::string_view name);
 void analyse_units(Analysis &a);
 Ref resolve(Analysis &a, const Section &from, const Rela &r, uint64_t entry_start, bool line_bits);
 void assign_keys(Analysis &a);
+bool is_shared_static_candidate(const Unit &u);
 std::string read_string(const Section &s, uint64_t offset);
 
 // special_sections.cc
@@ -201,8 +206,17 @@ uint64_t ref_meaning(Analysis &a, const Ref &r);
 uint64_t section_hash(Analysis &a, const Section &s);
 void hash_units(Analysis &a);
 
+struct Verdict;
+
 // correlate.cc
-void correlate(Analysis &orig, Analysis &patched);
+// A correlation of static locals that could not be proven (correlate.cc):
+// refused when one of `users` (patched functions) is changed or new.
+struct StaticDoubt {
+  std::string reason;
+  std::vector<const Unit *> users;
+};
+std::vector<StaticDoubt> correlate(Analysis &orig, Analysis &patched);
+void refuse_static_doubts(const std::vector<StaticDoubt> &doubts, Verdict &v);
 
 // line_numbers.cc
 void find_line_only_changes(Analysis &orig, Analysis &patched, Log &log);

@@ -229,11 +229,15 @@ std::string read_string(const Section &s, uint64_t offset) {
 }
 
 // Keys: globals by name; statics by file#name without gcc's numbering. Static
-// locals that still collide (count.1 in f, count.2 in g) are told apart by
-// the functions that use them; what still collides is numbered in order.
+// locals that share a name (lock.1 in f, lock.2 in g) cannot be told apart by
+// name: they are marked shared_name, keyed by their full name for now, and
+// correlated by the functions that use them (correlate.cc). Anything else that
+// still collides (two objects linked with `ld -r` from files of the same
+// name) is numbered in order.
 void assign_keys(Analysis &a) {
   a.by_key.clear();
   a.by_key.reserve(a.units.size());
+  a.shared_statics.clear();
   std::unordered_set<std::string> colliding;
   for (const auto &u : a.units) {
     if (u->special_static)
@@ -244,26 +248,15 @@ void assign_keys(Analysis &a) {
   }
   if (colliding.empty())
     return;
-  // Which functions use each colliding static local object.
-  std::unordered_map<const Unit *, std::vector<std::string>> users;
-  for (const auto &u : a.units) {
-    if (!u->function)
-      continue;
-    for (const Ref &r : u->refs)
-      if (r.unit && !r.unit->function && !r.unit->global() && colliding.count(r.unit->key))
-        users[r.unit].push_back(u->file + "#" + strip_numbering(u->name()));
-  }
   for (const auto &key : colliding)
     a.by_key.erase(key);
   for (const auto &u : a.units) {
     if (u->key.empty() || !colliding.count(u->key))
       continue;
-    if (!u->function && !u->global()) {
-      auto &us = users[u.get()];
-      std::sort(us.begin(), us.end());
-      us.erase(std::unique(us.begin(), us.end()), us.end());
-      for (const auto &name : us)
-        u->key += "@" + name;
+    if (is_shared_static_candidate(*u)) {
+      u->shared_name = true;
+      a.shared_statics.insert(u->key);
+      u->key.append(1, '@').append(u->name());
     }
     std::string key = u->key;
     for (int n = 2; a.by_key.count(key); ++n)
@@ -271,6 +264,10 @@ void assign_keys(Analysis &a) {
     u->key = key;
     a.by_key.emplace(key, u.get());
   }
+}
+
+bool is_shared_static_candidate(const Unit &u) {
+  return !u.function && !u.global() && !u.special_static && is_static_local_name(u.name());
 }
 
 } // namespace lp::diff

@@ -310,7 +310,28 @@ TEST_CASE("removed static local is refused", "[diff]") {
   Outcome o = run_sources(dir, orig, patched);
   INFO(o.log_text());
   CHECK(o.status() == 2);
-  CHECK(o.logged("reference to static local variable calls in f was removed"));
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].reason ==
+        "reference to static local variable calls in f was removed: the payload cannot tell "
+        "whether f dropped it or now uses another copy (keep a reference to it in f, e.g. "
+        "asm volatile (\"\" :: \"r\" (&calls));)");
+  CHECK(o.logged("x.o: reference to static local variable calls in f was removed: "));
+}
+
+TEST_CASE("removed static local kept with a reference is correlated", "[diff]") {
+  // What the refusal above tells the author to do.
+  TempDir dir;
+  const char *orig = "int f(int x) { static int calls; calls++; return x + calls; }\n";
+  const char *patched =
+      "int f(int x) { static int calls; asm volatile (\"\" :: \"r\" (&calls)); return x + 2; }\n";
+  Outcome o = run_sources(dir, orig, patched);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"f"});
+  bool shared = false;
+  for (const auto &n : o.symbol_names())
+    shared |= n.starts_with("common/x.c#calls.") && undefined(o, n);
+  CHECK(shared);
 }
 
 TEST_CASE("static locals correlate across renumbering", "[diff]") {
@@ -1072,4 +1093,163 @@ TEST_CASE("unknown section pointing into a changed function's .cold part is refu
   REQUIRE(o.result.refusals.size() == 1);
   CHECK(o.result.refusals[0].reason.starts_with(
       "unknown section __jump_table refers to changed function f: its entries would be lost"));
+}
+
+// Static locals that share a name (correlate.cc): paired by the functions
+// that use them.
+namespace {
+
+// The static local that function `fn` of an input object refers to, as
+// "lock.N" (its section is .bss.lock.N).
+Strings statics_used(const std::string &object, const std::string &fn) {
+  Strings out;
+  lp::elf::Object obj = lp::elf::read_object(object);
+  const auto *text = obj.section_named(".text." + fn);
+  REQUIRE(text);
+  REQUIRE(text->rela);
+  for (const auto &r : text->rela->relas) {
+    const auto *sec = r.sym->section;
+    if (sec && sec->name.starts_with(".bss.lock."))
+      out.push_back(sec->name.substr(5));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("same-named static locals: each correlated by the function that uses it", "[diff]") {
+  TempDir dir;
+  const char *orig = R"(
+#define NI __attribute__((noinline))
+NI int f(int x) { static int lock; lock += x; return lock; }
+NI int g(int x) { static int lock; lock -= x; return lock * 2; }
+)";
+  // z has a lock too: gcc renumbers every lock.N (f's lock.1 becomes lock.2,
+  // and lock.1 is now g's).
+  const char *patched = R"(
+#define NI __attribute__((noinline))
+NI int f(int x) { static int lock; lock += x + 1; return lock; }
+NI int g(int x) { static int lock; lock -= x; return lock * 2; }
+NI int z(int x) { static int lock; lock ^= x; return lock; }
+)";
+  Outcome o = run_sources(dir, orig, patched);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"f"});
+  CHECK(o.result.added == Strings{"z"});
+  CHECK_FALSE(o.has_section(".text.g"));
+  Strings f_orig = statics_used(dir.file("o/x.o"), "f");
+  Strings g_orig = statics_used(dir.file("o/x.o"), "g");
+  Strings f_patched = statics_used(dir.file("p/x.o"), "f");
+  REQUIRE(f_orig.size() == 1);
+  REQUIRE(g_orig.size() == 1);
+  REQUIRE(f_patched.size() == 1);
+  CHECK(f_patched != f_orig); // renumbered: a name match would pick the wrong one
+  CHECK(statics_used(dir.file("p/x.o"), "g") == f_orig);
+  // f's relocations name Xen's copy of the original f's lock, and only it.
+  std::string xen_f_lock = "common/x.c#" + f_orig[0];
+  Strings targets;
+  for (const auto &r : o.object->section_named(".text.f")->rela->relas)
+    if (r.sym->name.starts_with("common/x.c#lock."))
+      targets.push_back(r.sym->name);
+  REQUIRE_FALSE(targets.empty());
+  for (const auto &t : targets)
+    CHECK(t == xen_f_lock);
+  CHECK(undefined(o, xen_f_lock));
+  CHECK(lp::elf::LinkedImage::open(o.xen_syms).by_xen_name(xen_f_lock));
+  // g's lock is Xen's and untouched: neither copied nor referenced.
+  CHECK(o.symbol("common/x.c#" + g_orig[0]) == nullptr);
+  // z's lock is new: defined in the payload.
+  CHECK(o.logged("WARNING: unable to correlate static local variable lock."));
+  int defined_locks = 0;
+  for (const auto &n : o.symbol_names())
+    defined_locks += n.starts_with("common/x.c#lock.") && defined(o, n);
+  CHECK(defined_locks == 1);
+  CHECK(o.funcs().size() == 1);
+}
+
+TEST_CASE("same-named static locals: a function that stops using a shared one", "[diff]") {
+  // bump's lock is used by f and g; f stops calling bump. The lock keeps its
+  // twin through g, which is unchanged (refused before: its users differed).
+  TempDir dir;
+  const char *orig = R"(
+#define NI __attribute__((noinline))
+static inline int bump(int x) { static int lock; lock += x; return lock; }
+NI int f(int x) { return bump(x) + 1; }
+NI int g(int x) { return bump(x) * 2; }
+NI int k(int x) { static int lock; lock ^= x; return lock; }
+)";
+  std::string patched = replaced(orig, "return bump(x) + 1;", "return x + 1;");
+  Outcome o = run_sources(dir, orig, patched);
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"f"});
+  CHECK(o.result.refusals.empty());
+  CHECK_FALSE(o.logged("WARNING: unable to correlate static local variable"));
+  CHECK_FALSE(o.has_section(".text.g"));
+}
+
+namespace {
+
+constexpr const char *kTwoLocks = R"(
+#define NI __attribute__((noinline))
+static inline int up(int x) { static int lock; lock += x; return lock; }
+static inline int down(int x) { static int lock; lock -= x; return lock; }
+NI int f(int x) { return up(x) + down(x) * 3; }
+NI int g(int x) { return x - 7; }
+)";
+
+} // namespace
+
+TEST_CASE("same-named static locals: a changed function using two is refused", "[diff]") {
+  TempDir dir;
+  Outcome o = run_sources(dir, kTwoLocks, replaced(kTwoLocks, "down(x) * 3", "down(x) * 5"));
+  INFO(o.log_text());
+  CHECK(o.status() == 2);
+  CHECK_FALSE(o.object);
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].reason ==
+        "cannot correlate static local variables lock in f: the original f uses lock.0 and "
+        "lock.1, the patched one lock.0 and lock.1, and which is which cannot be told (leave f "
+        "unchanged: patch the functions it calls, or its callers, instead)");
+  CHECK(o.result.refusals[0].symbol == "f");
+}
+
+TEST_CASE("same-named static locals: an unchanged function using two is left alone", "[diff]") {
+  TempDir dir;
+  Outcome o = run_sources(dir, kTwoLocks, replaced(kTwoLocks, "x - 7", "x - 8"));
+  INFO(o.log_text());
+  REQUIRE(o.status() == 0);
+  CHECK(o.result.changed == Strings{"g"});
+  CHECK_FALSE(o.has_section(".text.f"));
+}
+
+TEST_CASE("same-named static locals: functions switching variables are refused", "[diff]") {
+  // f moves from up's lock to down's, which g uses: the evidence disagrees.
+  TempDir dir;
+  const char *orig = R"(
+#define NI __attribute__((noinline))
+static inline int up(int x) { static int lock; lock += x; return lock; }
+static inline int down(int x) { static int lock; lock -= x; return lock; }
+NI int f(int x) { return up(x) + 1; }
+NI int g(int x) { return down(x) * 2; }
+)";
+  Outcome o = run_sources(dir, orig, replaced(orig, "up(x) + 1", "down(x) + 1"));
+  INFO(o.log_text());
+  CHECK(o.status() == 2);
+  Strings f_orig = statics_used(dir.file("o/x.o"), "f");
+  Strings g_orig = statics_used(dir.file("o/x.o"), "g");
+  Strings g_patched = statics_used(dir.file("p/x.o"), "g");
+  REQUIRE(f_orig.size() == 1);
+  REQUIRE(g_orig.size() == 1);
+  REQUIRE(g_patched.size() == 1);
+  REQUIRE(o.result.refusals.size() == 1);
+  CHECK(o.result.refusals[0].reason ==
+        fmt::format("cannot correlate static local variable lock: the patched f and g share {}, "
+                    "where the original f used {} and g used {} (keep each on the variable it "
+                    "used, or leave these functions unchanged)",
+                    g_patched[0], f_orig[0], g_orig[0]));
+  CHECK_FALSE(o.logged("was removed"));
 }
