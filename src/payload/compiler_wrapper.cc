@@ -58,6 +58,22 @@ std::optional<std::string> compiler_output(const std::vector<std::string> &argv,
   return out;
 }
 
+// kbuild's dot-target temporary: dir/.name.o.tmp is the future dir/name.o.
+std::optional<std::string> object_of_temporary(const std::string &out) {
+  auto slash = out.rfind('/');
+  size_t base = slash == std::string::npos ? 0 : slash + 1;
+  if (out.compare(base, 1, ".") != 0 || !out.ends_with(".o.tmp"))
+    return std::nullopt;
+  return out.substr(0, base) + out.substr(base + 1, out.size() - base - 1 - 4);
+}
+
+bool has_arg(const std::vector<std::string> &argv, size_t from, std::string_view arg) {
+  for (size_t i = from; i < argv.size(); i++)
+    if (argv[i] == arg)
+      return true;
+  return false;
+}
+
 } // namespace
 
 WrappedCommand classify_command(const std::vector<std::string> &argv) {
@@ -68,8 +84,15 @@ WrappedCommand classify_command(const std::vector<std::string> &argv) {
   if (tool >= argv.size())
     return cmd;
   cmd.kind = kind_of(argv[tool]);
-  if (cmd.kind == ToolKind::Compiler)
+  if (cmd.kind == ToolKind::Compiler) {
     cmd.object = compiler_output(argv, tool + 1);
+    if (has_arg(argv, tool + 1, "-c") && cmd.object) {
+      auto temporary = object_of_temporary(*cmd.object);
+      cmd.compiled_object = temporary ? temporary : cmd.object;
+      if (!cmd.compiled_object->ends_with(".o"))
+        cmd.compiled_object.reset();
+    }
+  }
   else if (cmd.kind == ToolKind::Objcopy && argv.size() > tool + 2 && !argv.back().starts_with("-"))
     cmd.object = argv.back();
   if (cmd.object && !cmd.object->ends_with(".o"))

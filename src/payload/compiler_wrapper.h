@@ -13,6 +13,10 @@
 // LIVEPATCH_CAPTURE_DIR is set and the output object is not on the ignore
 // list, the object is copied under the capture folder at its path relative to
 // LIVEPATCH_BUILD_DIR and that path is appended to <capture>/changed_objs.
+// A compile (-c) whose object is captured also leaves its compile record
+// beside it (compile_record.h), written when the compiler succeeds, keyed by
+// the object it becomes: kbuild's `dir/.name.o.tmp` (which objcopy then turns
+// into dir/name.o, CONFIG_ENFORCE_UNIQUE_SYMBOLS) belongs to dir/name.o.
 #pragma once
 
 #include <optional>
@@ -27,11 +31,14 @@ enum class ToolKind { Compiler, Objcopy, Other };
 struct WrappedCommand {
   ToolKind kind = ToolKind::Other;
   std::optional<std::string> object; // the output object, if any
+  // For a compile (-c): the object its output becomes, as written on the
+  // command line but without kbuild's temporary naming.
+  std::optional<std::string> compiled_object;
 };
 
 // Classifies argv (without the wrapper itself) and finds the object it
 // writes: gcc's `-o FILE` (with upstream's `.tmp_` handling), objcopy's last
-// argument.
+// argument; and for a compile, the object it becomes.
 WrappedCommand classify_command(const std::vector<std::string> &argv);
 
 // True if the object must not be captured (upstream's basename ignore list:
