@@ -1,6 +1,7 @@
 // Parallel create-diff-object (see diff_runner.h).
 #include "payload/diff_runner.h"
 
+#include "payload/layout_report.h"
 #include "payload/process.h"
 
 #include <atomic>
@@ -42,6 +43,10 @@ void parse_diff_log(DiffResult &r) {
         take_after(line, "new function: ", r.added) ||
         take_after(line, "ignoring function: ", r.ignored))
       continue;
+    if (is_layout_line(line)) {
+      r.layout.push_back(line);
+      continue;
+    }
     if (!line.empty() && line.find("struct sizes from") == std::string::npos)
       r.errors.push_back(line);
   }

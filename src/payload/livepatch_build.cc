@@ -9,11 +9,15 @@
 //   3. the patched build: the patch applied to the cache's build copy and an
 //      incremental make with capture on; originals of the rebuilt objects
 //      come from the pristine copy; xen-syms and the special-section sizes
-//      are recorded in the output folder.
+//      are recorded in the output folder;
+//   4. side compiles: changed C objects without DWARF compiled again with -g
+//      on both sides, for their types (side_compile.h).
 // Diff phase (skipped by -k diff):
-//   4. narrow the captured objects (object_capture.h) and run
-//      create-diff-object on the changed ones in parallel (diff_runner.h);
-//   5. assemble the payload (assemble.h), sign it when asked (src/sign), and
+//   5. narrow the captured objects (object_capture.h) and run
+//      create-diff-object on the changed ones in parallel (diff_runner.h),
+//      with the side objects' types; merge the type-layout findings
+//      (layout_report.h);
+//   6. assemble the payload (assemble.h), sign it when asked (src/sign), and
 //      run the offline loader check on the file that will ship: UPLOAD and
 //      APPLY, on top of the --loaded payloads (loader_check.h).
 //
@@ -34,6 +38,7 @@
 #include "payload/patch_failure.h"
 #include "payload/process.h"
 #include "payload/run_report.h"
+#include "payload/side_compile.h"
 #include "payload/source_tree.h"
 #include "payload/struct_sizes.h"
 #include "payload/target_version.h"
@@ -125,6 +130,7 @@ private:
 
   void original_build(CacheEntry &entry);
   void patched_build(CacheEntry &entry);
+  void compile_for_types(const CacheEntry &entry);
   std::vector<std::string> make_command(const std::string &xen_dir, bool clean) const;
   ProcessOptions make_env(const std::string &log) const;
   void make_or_fail(const std::vector<std::string> &argv, const ProcessOptions &env,
@@ -300,6 +306,26 @@ void Pipeline::patched_build(CacheEntry &entry) {
                 fs::copy_options::overwrite_existing);
 }
 
+void Pipeline::compile_for_types(const CacheEntry &entry) {
+  progress_.begin("debug_objects", "Compiling changed objects again with -g for their types");
+  SideCompileRequest req;
+  req.objects = plan_objects(path("patched"), path("original"),
+                             patched_files(lp::read_file(o_.patch))).changed;
+  req.capture_dir = path("patched");
+  req.original_dir = path("original");
+  req.build_root = entry.build();
+  req.pristine_root = entry.pristine();
+  req.out_dir = path("debug-objects");
+  req.log = path("build_debug_objects.log");
+  req.jobs = o_.cpus;
+  for (const SideCompileOutcome &o : compile_side_objects(req)) {
+    report_.type_sources[type_source_name(o.source)].push_back(o.object);
+    if (o.source == TypeSource::kNoRecord)
+      fmt::print("            WARNING: {}: no compile record, type layouts not compared\n",
+                 o.object);
+  }
+}
+
 void Pipeline::build_phase() {
   std::string wrapper = tool_or_die("livepatch-gcc");
   progress_.begin("hash", "Hashing the source tree");
@@ -310,6 +336,7 @@ void Pipeline::build_phase() {
   wrapper_ = entry.install_wrapper(wrapper);
   original_build(entry);
   patched_build(entry);
+  compile_for_types(entry);
   progress_.begin("struct_sizes", "Reading special section data");
   write_struct_sizes_if_missing(path("xen-syms"));
   progress_.end();
@@ -356,6 +383,11 @@ std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
       job.argv.push_back("-r");
     // Log lines name the object by its path below xen/, as Xen names things.
     std::string below_xen = obj.starts_with("xen/") ? obj.substr(4) : obj;
+    std::string original_debug = side_object_path(path("debug-objects"), "original", obj);
+    std::string patched_debug = side_object_path(path("debug-objects"), "patched", obj);
+    if (fs::exists(original_debug) && fs::exists(patched_debug))
+      job.argv.insert(job.argv.end(), {"--original-debug", original_debug, "--patched-debug",
+                                       patched_debug});
     job.argv.insert(job.argv.end(), {"--object-name", below_xen, "--xen-version",
                                      target_->version.str(), "--struct-sizes",
                                      path("struct_sizes"), path("original/" + obj),
@@ -403,6 +435,21 @@ void Pipeline::diff_phase() {
   std::vector<std::string> objects;
   int errors = 0, unsupported = 0;
   std::string detail;
+  for (const DiffResult &r : results)
+    for (const std::string &line : r.layout)
+      add_layout_line(report_.layout, r.object, line);
+  for (const std::string &line : layout_refusal_lines(report_.layout)) {
+    report_.refusals.push_back(line);
+    detail += line + "\n";
+  }
+  for (const LayoutChange &c : report_.layout.changes)
+    if (c.status != "refused")
+      fmt::print("            layout {}: {}: {}\n", c.status == "kept" ? "kept" : "change accepted",
+                 c.type, c.status == "kept" ? c.details : c.reason);
+  for (const std::string &n : report_.layout.notices)
+    fmt::print("            {}\n", n);
+  for (const std::string &f : report_.layout.possible)
+    fmt::print("            WARNING: {}: possible type-layout change, no type information\n", f);
   for (const DiffResult &r : results) {
     report_.functions_changed.insert(report_.functions_changed.end(), r.changed.begin(), r.changed.end());
     report_.functions_new.insert(report_.functions_new.end(), r.added.begin(), r.added.end());
@@ -483,7 +530,8 @@ void Pipeline::assemble(const std::string &xen_syms) {
   req.modinfo = {name_,
                  to_hex(sha256(std::span(reinterpret_cast<const uint8_t *>(patch_bytes.data()),
                                          patch_bytes.size()))),
-                 kTool, to_hex(req.xen_depends), target_->version.str()};
+                 kTool, to_hex(req.xen_depends), target_->version.str(),
+                 accepted_layout_reasons(report_.layout)};
   if (o_.prelink)
     req.prelink_against = &xen;
   if (o_.expect)

@@ -6,11 +6,14 @@
 namespace lp::payload {
 
 std::vector<std::pair<std::string, std::string>> modinfo_entries(const ModInfo &info) {
-  return {{"name", info.name},
-          {"source_patch_sha256", info.patch_sha256},
-          {"tool", info.tool},
-          {"xen_build_id", info.xen_build_id},
-          {"xen_version", info.xen_version}};
+  std::vector<std::pair<std::string, std::string>> out = {{"name", info.name},
+                                                          {"source_patch_sha256", info.patch_sha256},
+                                                          {"tool", info.tool},
+                                                          {"xen_build_id", info.xen_build_id},
+                                                          {"xen_version", info.xen_version}};
+  for (const std::string &change : info.layout_changes)
+    out.emplace_back("layout_change", change);
+  return out;
 }
 
 std::vector<uint8_t> modinfo_bytes(const ModInfo &info) {

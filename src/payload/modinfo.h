@@ -3,10 +3,11 @@
 //
 // It records what an operator needs to trace a payload running on a host back
 // to its origin: the payload name, the SHA-256 of the source patch it was
-// built from, the tool and version that built it, and the build-id and version
-// of the Xen it targets (`livepatch-check --show` prints them). Keys are
-// fixed and emitted in this order, so the section is a pure function of its
-// inputs. Xen requires the section to be SHF_ALLOC and
+// built from, the tool and version that built it, the build-id and version
+// of the Xen it targets (`livepatch-check --show` prints them); then one
+// `layout_change=<type>: <reason>` per type-layout change the patch author
+// declared safe (layout_report.h), sorted. Keys are fixed and emitted in this
+// order, so the section is a pure function of its inputs. Xen requires the section to be SHF_ALLOC and
 // to end with a NUL; an empty .modinfo is never emitted.
 #pragma once
 
@@ -25,6 +26,7 @@ struct ModInfo {
   std::string tool;         // e.g. "xen-livepatch-tools 0.1.0"
   std::string xen_build_id; // hex
   std::string xen_version;  // "4.17" from xen/Makefile; "" when unknown (not emitted)
+  std::vector<std::string> layout_changes; // "<type>: <reason>", sorted
 };
 
 std::vector<std::pair<std::string, std::string>> modinfo_entries(const ModInfo &info);

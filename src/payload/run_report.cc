@@ -27,6 +27,10 @@ std::string report_json(const RunReport &r) {
   for (size_t i = 0; i < r.timings.size(); i++)
     t += fmt::format("{}{}: {:.3f}", i ? ", " : "", quote(r.timings[i].first), r.timings[i].second);
   t += "}";
+  std::string sources = "{";
+  for (const auto &[key, objects] : r.type_sources)
+    sources += fmt::format("{}{}: {}", sources.size() > 1 ? ", " : "", quote(key), list(objects));
+  sources += "}";
   return fmt::format(
       "{{\n"
       "  \"name\": {},\n  \"exit_code\": {},\n  \"error\": {},\n"
@@ -35,12 +39,15 @@ std::string report_json(const RunReport &r) {
       "  \"cache\": {},\n  \"check\": {},\n  \"signature\": {},\n  \"xen_version\": {},\n"
       "  \"objects\": {{\"rebuilt\": {}, \"diffed\": {}, \"new\": {}, \"ignored\": {}}},\n"
       "  \"functions\": {{\"changed\": {}, \"new\": {}, \"ignored\": {}}},\n"
-      "  \"refusals\": {},\n  \"stripped_symbols\": {},\n  \"timings\": {}\n}}\n",
+      "  \"refusals\": {},\n  \"layout_changes\": {},\n  \"possible_layout_changes\": {},\n"
+      "  \"type_sources\": {},\n"
+      "  \"stripped_symbols\": {},\n  \"timings\": {}\n}}\n",
       quote(r.name), r.exit_code, quote(r.error), quote(r.payload), r.payload_size,
       quote(r.build_id), quote(r.depends), quote(r.xen_depends), quote(r.cache), quote(r.check),
       quote(r.signature), quote(r.xen_version), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
       list(r.objects_ignored), list(r.functions_changed), list(r.functions_new),
-      list(r.functions_ignored), list(r.refusals), list(r.stripped_symbols), t);
+      list(r.functions_ignored), list(r.refusals), layout_changes_json(r.layout),
+      list(r.layout.possible), sources, list(r.stripped_symbols), t);
 }
 
 Progress::Progress(RunReport &report)

@@ -2,12 +2,16 @@
 // stdout, and the --json summary a CI job parses.
 //
 // The summary holds the objects rebuilt and diffed, the functions changed,
-// new and ignored, the refusals, the payload path, size and build-ids, the
-// cache outcome, the loader check and per-phase timings. Lists are sorted and
+// new and ignored, the refusals, the type-layout findings (layout_report.h)
+// and where each changed object's types came from, the payload path, size
+// and build-ids, the cache outcome, the loader check and per-phase timings. Lists are sorted and
 // keys emitted in a fixed order; only the timings vary between identical runs.
 #pragma once
 
+#include "payload/layout_report.h"
+
 #include <chrono>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +30,9 @@ struct RunReport {
   std::vector<std::string> objects_rebuilt, objects_diffed, objects_new, objects_ignored;
   std::vector<std::string> functions_changed, functions_new, functions_ignored;
   std::vector<std::string> refusals;
+  LayoutReport layout;
+  // "side_objects", "own_dwarf", "assembly", "no_record" -> objects
+  std::map<std::string, std::vector<std::string>> type_sources;
   std::vector<std::string> stripped_symbols;
   std::vector<std::pair<std::string, double>> timings;
   int exit_code = 0;

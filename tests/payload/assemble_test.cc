@@ -26,7 +26,7 @@ AssembleRequest request(const TempDir &dir, std::vector<std::string> objects) {
   req.depends = parse_build_id_hex("aabbccddeeff00112233445566778899aabbccdd", "--depends");
   req.xen_depends = parse_build_id_hex("0123456789abcdef0123456789abcdef", "--xen-depends");
   req.modinfo = {"demo", std::string(64, 'e'), "xen-livepatch-tools 0.1.0",
-                 "0123456789abcdef0123456789abcdef", ""};
+                 "0123456789abcdef0123456789abcdef", "", {}};
   return req;
 }
 

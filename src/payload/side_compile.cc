@@ -1,0 +1,266 @@
+// Side compiles with -g for the type-layout check (see side_compile.h).
+#include "payload/side_compile.h"
+
+#include "elf/atomic_file.h"
+#include "elf/error.h"
+#include "payload/compile_record.h"
+#include "payload/livepatch_build.h"
+#include "payload/process.h"
+
+#include <algorithm>
+#include <atomic>
+#include <array>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <span>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace lp::payload {
+namespace fs = std::filesystem;
+namespace {
+
+// Options that make the compiler write a file other than the object.
+enum class Drop { kAlone, kWithNext, kJoined };
+struct OutputOption {
+  std::string_view name;
+  Drop how;
+};
+constexpr std::array<OutputOption, 14> kOutputOptions = {{
+    {"-o", Drop::kWithNext},  {"-MF", Drop::kWithNext},   {"-MT", Drop::kWithNext},
+    {"-MQ", Drop::kWithNext}, {"-MD", Drop::kAlone},      {"-MMD", Drop::kAlone},
+    {"-MP", Drop::kAlone},    {"-MG", Drop::kAlone},      {"-save-temps", Drop::kAlone},
+    {"-save-temps=", Drop::kJoined}, {"-o", Drop::kJoined}, {"-MF", Drop::kJoined},
+    {"-MT", Drop::kJoined},   {"-MQ", Drop::kJoined},
+}};
+
+// How `arg` is dropped, if it is an output option.
+std::optional<Drop> output_option(const std::string &arg) {
+  for (const OutputOption &o : kOutputOptions) {
+    bool exact = arg == o.name && o.how != Drop::kJoined;
+    bool joined = o.how == Drop::kJoined && arg.size() > o.name.size() && arg.starts_with(o.name);
+    if (exact || joined)
+      return o.how;
+  }
+  return std::nullopt;
+}
+
+// -Wp,-MD,file (Xen 4.17's dependency output) and -Wp,-MMD,file: the
+// dependency pair removed from the list; nullopt if nothing is left.
+std::optional<std::string> without_preprocessor_deps(const std::string &arg) {
+  std::vector<std::string> parts;
+  std::istringstream in(arg.substr(4));
+  std::string part;
+  while (std::getline(in, part, ','))
+    parts.push_back(part);
+  std::string kept;
+  for (size_t i = 0; i < parts.size(); i++) {
+    if (parts[i] == "-MD" || parts[i] == "-MMD") {
+      i++;
+      continue;
+    }
+    kept += "," + parts[i];
+  }
+  if (kept.empty())
+    return std::nullopt;
+  return "-Wp" + kept;
+}
+
+enum class Side { kOriginal, kPatched };
+const char *side_name(Side s) { return s == Side::kOriginal ? "original" : "patched"; }
+
+struct Job {
+  std::string object;
+  Side side;
+  std::vector<std::string> argv;
+  std::string cwd;
+  std::string output;
+  int status = 0;
+  std::string log;
+};
+
+std::string read_record_text(const std::string &capture_dir, const std::string &object) {
+  std::string path = compile_record_path(capture_dir + "/" + object);
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    return "";
+  return lp::read_file(path);
+}
+
+CompileRecord parse_or_fail(const std::string &text, const std::string &root,
+                            const std::string &path) {
+  std::string error;
+  auto rec = parse_compile_record(text, root, error);
+  if (!rec)
+    throw FileError(path, error);
+  return *rec;
+}
+
+TypeSource type_source(const SideCompileRequest &r, const std::string &object,
+                       const std::string &record_text) {
+  if (has_dwarf(r.capture_dir + "/" + object) && has_dwarf(r.original_dir + "/" + object))
+    return TypeSource::kOwnDwarf;
+  if (record_text.empty())
+    return TypeSource::kNoRecord;
+  std::string error;
+  auto rec = parse_compile_record(record_text, r.build_root, error);
+  if (!rec)
+    throw FileError(compile_record_path(r.capture_dir + "/" + object), error);
+  if (rec->source.empty())
+    return TypeSource::kNoRecord;
+  return is_c_source(rec->source) ? TypeSource::kSideObjects : TypeSource::kAssembly;
+}
+
+// The two jobs of one object: the record replayed on each side.
+std::vector<Job> jobs_for(const SideCompileRequest &r, const std::string &object,
+                          const std::string &text) {
+  std::string record_path = compile_record_path(r.capture_dir + "/" + object);
+  CompileRecord patched = parse_or_fail(text, r.build_root, record_path);
+  CompileRecord original = parse_or_fail(text, r.pristine_root, record_path);
+  std::string map = "-fdebug-prefix-map=" + fs::path(r.pristine_root).lexically_normal().string() +
+                    "=" + fs::path(r.build_root).lexically_normal().string();
+  std::vector<Job> jobs;
+  for (Side side : {Side::kOriginal, Side::kPatched}) {
+    const CompileRecord &rec = side == Side::kOriginal ? original : patched;
+    Job j;
+    j.object = object;
+    j.side = side;
+    j.output = side_object_path(r.out_dir, side_name(side), object);
+    j.cwd = rec.directory;
+    std::vector<std::string> extra;
+    if (side == Side::kOriginal)
+      extra.push_back(map);
+    j.argv = side_compile_argv(rec.argv, j.output, extra);
+    jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
+void run_jobs(std::vector<Job> &jobs, unsigned parallel) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < jobs.size(); i = next++) {
+      if (interrupted())
+        return;
+      Job &j = jobs[i];
+      fs::create_directories(fs::path(j.output).parent_path());
+      ProcessOptions p;
+      p.cwd = j.cwd;
+      p.unset_env = {"DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "LIVEPATCH_CAPTURE_DIR",
+                     "LIVEPATCH_BUILD_DIR"};
+      j.status = run_capture(j.argv, j.log, p);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < std::max(1u, parallel) && t < jobs.size(); t++)
+    threads.emplace_back(worker);
+  for (auto &t : threads)
+    t.join();
+}
+
+std::string command_line(const std::vector<std::string> &argv) {
+  std::string out;
+  for (const std::string &a : argv)
+    out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+void write_log(const std::string &path, const std::vector<Job> &jobs) {
+  std::string text;
+  for (const Job &j : jobs)
+    text += fmt::format("{} ({}): cd {} && {}\n{}", j.object, side_name(j.side), j.cwd,
+                        command_line(j.argv), j.log);
+  lp::write_file_atomically(path, std::span(reinterpret_cast<const uint8_t *>(text.data()),
+                                            text.size()));
+}
+
+} // namespace
+
+const char *type_source_name(TypeSource source) {
+  static const std::array<const char *, 4> names = {"side_objects", "own_dwarf", "assembly",
+                                                    "no_record"};
+  return names[static_cast<size_t>(source)];
+}
+
+std::vector<std::string> side_compile_argv(const std::vector<std::string> &recorded,
+                                           const std::string &output,
+                                           const std::vector<std::string> &extra) {
+  std::vector<std::string> argv;
+  for (size_t i = 0; i < recorded.size(); i++) {
+    const std::string &arg = recorded[i];
+    if (auto how = output_option(arg)) {
+      if (*how == Drop::kWithNext)
+        i++;
+      continue;
+    }
+    if (arg.starts_with("-Wp,")) {
+      if (auto kept = without_preprocessor_deps(arg))
+        argv.push_back(*kept);
+      continue;
+    }
+    argv.push_back(arg);
+  }
+  argv.insert(argv.end(), {"-o", output, "-g"});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+std::string side_object_path(const std::string &out_dir, const std::string &side,
+                             const std::string &object) {
+  return out_dir + "/" + side + "/" + object;
+}
+
+bool has_dwarf(const std::string &elf_path) {
+  int fd = ::open(elf_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw FileError(elf_path, "cannot open");
+  elf_version(EV_CURRENT);
+  Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  bool found = false;
+  size_t shstrndx = 0;
+  if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+    for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn && !found; scn = elf_nextscn(elf, scn)) {
+      GElf_Shdr shdr;
+      const char *name = gelf_getshdr(scn, &shdr) ? elf_strptr(elf, shstrndx, shdr.sh_name) : nullptr;
+      found = name && std::string_view(name) == ".debug_info";
+    }
+  }
+  if (elf)
+    elf_end(elf);
+  ::close(fd);
+  return found;
+}
+
+std::vector<SideCompileOutcome> compile_side_objects(const SideCompileRequest &r) {
+  std::vector<SideCompileOutcome> outcomes;
+  std::vector<Job> jobs;
+  for (const std::string &object : r.objects) {
+    std::string text = read_record_text(r.capture_dir, object);
+    TypeSource source = type_source(r, object, text);
+    outcomes.push_back({object, source});
+    if (source != TypeSource::kSideObjects)
+      continue;
+    for (Job &j : jobs_for(r, object, text))
+      jobs.push_back(std::move(j));
+  }
+  run_jobs(jobs, r.jobs);
+  check_interrupted();
+  write_log(r.log, jobs);
+  for (const Job &j : jobs)
+    if (j.status != 0)
+      fs::remove(j.output);
+  for (const Job &j : jobs)
+    if (j.status != 0)
+      throw BuildFailure{kExitBuildFailed,
+                         fmt::format("{}: the compile with -g for its types failed ({} side); "
+                                     "see {}",
+                                     j.object, side_name(j.side), r.log),
+                         j.log};
+  return outcomes;
+}
+
+} // namespace lp::payload
