@@ -159,6 +159,20 @@ std::vector<std::string> layout_refusal_lines(const LayoutReport &report) {
   return out;
 }
 
+std::vector<std::string> layout_notes(const LayoutReport &report) {
+  std::vector<std::string> out;
+  for (const LayoutChange &c : report.changes) {
+    if (c.status == "accepted")
+      out.push_back(fmt::format("layout change accepted: {}: {}", c.type, c.reason));
+    else if (c.status == "kept")
+      out.push_back(fmt::format("layout kept: {}: {}", c.type, c.details));
+  }
+  out.insert(out.end(), report.notices.begin(), report.notices.end());
+  for (const std::string &f : report.possible)
+    out.push_back(fmt::format("WARNING: {}: possible type-layout change, no type information", f));
+  return out;
+}
+
 std::vector<std::string> accepted_layout_reasons(const LayoutReport &report) {
   std::vector<std::string> out;
   for (const LayoutChange &c : report.changes)

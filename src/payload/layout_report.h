@@ -54,6 +54,11 @@ void add_layout_line(LayoutReport &report, const std::string &object, const std:
 // One line per refused type: `<obj>[, <obj>...]: type layout changed: ...`.
 std::vector<std::string> layout_refusal_lines(const LayoutReport &report);
 
+// What the run prints besides refusals, one line each: accepted changes
+// with their reason, kept layouts, notices, and functions the displacement
+// heuristic flagged for lack of type information.
+std::vector<std::string> layout_notes(const LayoutReport &report);
+
 // `<type>: <reason>` for each accepted change, sorted, unique: the values of
 // the payload's layout_change= .modinfo entries.
 std::vector<std::string> accepted_layout_reasons(const LayoutReport &report);

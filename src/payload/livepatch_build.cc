@@ -130,7 +130,8 @@ private:
 
   void original_build(CacheEntry &entry);
   void patched_build(CacheEntry &entry);
-  void compile_for_types(const CacheEntry &entry);
+  SideCompileRequest side_compile_request(const CacheEntry &entry) const;
+  void compile_for_types(SideCompiler &side);
   std::vector<std::string> make_command(const std::string &xen_dir, bool clean) const;
   ProcessOptions make_env(const std::string &log) const;
   void make_or_fail(const std::vector<std::string> &argv, const ProcessOptions &env,
@@ -306,11 +307,8 @@ void Pipeline::patched_build(CacheEntry &entry) {
                 fs::copy_options::overwrite_existing);
 }
 
-void Pipeline::compile_for_types(const CacheEntry &entry) {
-  progress_.begin("debug_objects", "Compiling changed objects again with -g for their types");
+SideCompileRequest Pipeline::side_compile_request(const CacheEntry &entry) const {
   SideCompileRequest req;
-  req.objects = plan_objects(path("patched"), path("original"),
-                             patched_files(lp::read_file(o_.patch))).changed;
   req.capture_dir = path("patched");
   req.original_dir = path("original");
   req.build_root = entry.build();
@@ -318,7 +316,16 @@ void Pipeline::compile_for_types(const CacheEntry &entry) {
   req.out_dir = path("debug-objects");
   req.log = path("build_debug_objects.log");
   req.jobs = o_.cpus;
-  for (const SideCompileOutcome &o : compile_side_objects(req)) {
+  return req;
+}
+
+// After the patched build: the side compiles of the changed objects (those of
+// the patch's own .c files may have run during the make already).
+void Pipeline::compile_for_types(SideCompiler &side) {
+  progress_.begin("debug_objects", "Compiling changed objects again with -g for their types");
+  std::vector<std::string> touched = patched_files(lp::read_file(o_.patch));
+  for (const SideCompileOutcome &o :
+       side.finish(plan_objects(path("patched"), path("original"), touched).changed)) {
     report_.type_sources[type_source_name(o.source)].push_back(o.object);
     if (o.source == TypeSource::kNoRecord)
       fmt::print("            WARNING: {}: no compile record, type layouts not compared\n",
@@ -335,8 +342,14 @@ void Pipeline::build_phase() {
   CacheEntry entry(root, key);
   wrapper_ = entry.install_wrapper(wrapper);
   original_build(entry);
+  SideCompiler side(side_compile_request(entry));
+  std::vector<std::string> sources;
+  for (const std::string &file : patched_files(lp::read_file(o_.patch)))
+    if (std::string obj = object_of_source(file); !obj.empty())
+      sources.push_back(obj);
+  side.start_early(sources);
   patched_build(entry);
-  compile_for_types(entry);
+  compile_for_types(side);
   progress_.begin("struct_sizes", "Reading special section data");
   write_struct_sizes_if_missing(path("xen-syms"));
   progress_.end();
@@ -442,14 +455,8 @@ void Pipeline::diff_phase() {
     report_.refusals.push_back(line);
     detail += line + "\n";
   }
-  for (const LayoutChange &c : report_.layout.changes)
-    if (c.status != "refused")
-      fmt::print("            layout {}: {}: {}\n", c.status == "kept" ? "kept" : "change accepted",
-                 c.type, c.status == "kept" ? c.details : c.reason);
-  for (const std::string &n : report_.layout.notices)
-    fmt::print("            {}\n", n);
-  for (const std::string &f : report_.layout.possible)
-    fmt::print("            WARNING: {}: possible type-layout change, no type information\n", f);
+  for (const std::string &note : layout_notes(report_.layout))
+    fmt::print("            {}\n", note);
   for (const DiffResult &r : results) {
     report_.functions_changed.insert(report_.functions_changed.end(), r.changed.begin(), r.changed.end());
     report_.functions_new.insert(report_.functions_new.end(), r.added.begin(), r.added.end());

@@ -13,7 +13,16 @@
 //   patched:  in the patched build copy, as recorded.
 //
 // Outputs go to <out>/debug-objects/{original,patched}/<object>, never into
-// either tree or the payload. The command is changed only where it would
+// either tree or the payload. `-fno-var-tracking(-assignments)` follows -g:
+// only types are read, and variable location tracking is most of what -g
+// costs at -O2.
+//
+// Cost: a per-advisory patch usually changes one .c file, and its compile
+// happens early in the patched make, which then spends most of its time
+// linking on one core. So the compiles of objects whose own source the patch
+// touches start while make still runs, as soon as livepatch-gcc has written
+// their compile record, one at a time on a background thread; the rest run
+// in parallel (-j) after make. The command is changed only where it would
 // write anything else: dependency outputs (-MD, -MMD, -MF FILE, -MT/-MQ,
 // -MP, -Wp,-MD,FILE), -save-temps and -o are dropped, DEPENDENCIES_OUTPUT
 // and SUNPRO_DEPENDENCIES are unset; auxiliary outputs gcc derives from -o
@@ -30,7 +39,10 @@
 // refuse through.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace lp::payload {
@@ -46,7 +58,7 @@ enum class TypeSource {
 const char *type_source_name(TypeSource source);
 
 struct SideCompileRequest {
-  std::vector<std::string> objects; // changed objects, relative to the roots
+  std::vector<std::string> objects; // changed objects (compile_side_objects only)
   std::string capture_dir;          // captured patched objects and their records
   std::string original_dir;         // the original objects
   std::string build_root;           // the patched build copy ($ROOT of the records)
@@ -61,9 +73,42 @@ struct SideCompileOutcome {
   TypeSource source = TypeSource::kNoRecord;
 };
 
-// Runs the side compiles (up to `jobs` at once). Throws BuildFailure
-// (exit 5) naming the first object, in object order, whose compile failed.
+// The side compiles of one run. Not copyable; the destructor waits for a
+// compile that is still running.
+class SideCompiler {
+public:
+  explicit SideCompiler(SideCompileRequest request);
+  ~SideCompiler();
+  SideCompiler(const SideCompiler &) = delete;
+  SideCompiler &operator=(const SideCompiler &) = delete;
+
+  // Starts watching for the compile records of `objects` (relative paths)
+  // and compiles each, both sides, as soon as its record appears.
+  void start_early(std::vector<std::string> objects);
+
+  // Stops the early compiles (waiting for a running one), runs those of
+  // `objects` (the changed ones) not done yet, up to `jobs` at once, and
+  // writes the log. Throws BuildFailure (exit 5) naming the first of
+  // `objects` whose compile failed.
+  std::vector<SideCompileOutcome> finish(const std::vector<std::string> &objects);
+
+  struct Job;
+
+private:
+  void watch();
+  SideCompileRequest r_;
+  std::vector<std::string> early_;
+  std::vector<std::unique_ptr<Job>> done_; // by the early thread
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+};
+
+// SideCompiler(request).finish(request.objects).
 std::vector<SideCompileOutcome> compile_side_objects(const SideCompileRequest &request);
+
+// The object a patched source file compiles to ("xen/common/a.c" ->
+// "xen/common/a.o"); "" for files that are not C sources.
+std::string object_of_source(const std::string &source);
 
 // Where the side object of `object` is ("original" or "patched" side).
 std::string side_object_path(const std::string &out_dir, const std::string &side,

@@ -112,3 +112,16 @@ TEST_CASE("layout report: a type no function uses, and notices about the check",
             "LIVEPATCH_LAYOUT_CHANGE_SAFE()?",
             "xen/b.o: WARNING: no DWARF type information in b.o: type layouts not checked"});
 }
+
+TEST_CASE("layout report: the lines a run prints besides refusals", "[layout-report]") {
+  LayoutReport r;
+  add_layout_line(r, "xen/a.o", "a.o: layout change accepted: struct p: new code only");
+  add_layout_line(r, "xen/a.o", "a.o: layout kept: variable v: long -> struct w");
+  add_layout_line(r, "xen/b.o",
+                  "b.o: possible type-layout change in f: only memory displacements differ");
+  CHECK(layout_notes(r) ==
+        std::vector<std::string>{"layout change accepted: struct p: new code only",
+                                 "layout kept: variable v: long -> struct w",
+                                 "WARNING: xen/b.o: f: possible type-layout change, no type "
+                                 "information"});
+}

@@ -82,13 +82,23 @@ TEST_CASE("side compile: outputs other than the object are dropped and -g append
           "[side-compile]") {
   std::vector<std::string> xen417 = {"gcc", "-O2", "-Wp,-MD,common/.a.o.d", "-c", "common/a.c",
                                      "-o", "common/.a.o.tmp", "-MQ", "common/a.o"};
+  const std::vector<std::string> types_only = {"-g", "-fno-var-tracking",
+                                               "-fno-var-tracking-assignments"};
+  auto expect = [&](std::vector<std::string> head, std::vector<std::string> tail = {}) {
+    head.insert(head.end(), types_only.begin(), types_only.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
   CHECK(side_compile_argv(xen417, "/o/a.o") ==
-        std::vector<std::string>{"gcc", "-O2", "-c", "common/a.c", "-o", "/o/a.o", "-g"});
+        expect({"gcc", "-O2", "-c", "common/a.c", "-o", "/o/a.o"}));
   std::vector<std::string> mmd = {"ccache", "gcc", "-MMD", "-MP", "-MF", "d/.a.o.d", "-MTx",
                                   "-Wp,-DFOO,-MMD,x.d", "-save-temps=obj", "-oa.o", "-c", "a.c"};
   CHECK(side_compile_argv(mmd, "/o/a.o", {"-fdebug-prefix-map=/p=/b"}) ==
-        std::vector<std::string>{"ccache", "gcc", "-Wp,-DFOO", "-c", "a.c", "-o", "/o/a.o", "-g",
-                                 "-fdebug-prefix-map=/p=/b"});
+        expect({"ccache", "gcc", "-Wp,-DFOO", "-c", "a.c", "-o", "/o/a.o"},
+               {"-fdebug-prefix-map=/p=/b"}));
+  CHECK(object_of_source("xen/common/a.c") == "xen/common/a.o");
+  CHECK(object_of_source("xen/arch/x86/entry.S").empty());
+  CHECK(object_of_source("xen/include/xen/sched.h").empty());
 }
 
 TEST_CASE("side compile: both sides get DWARF, neither tree changes",
@@ -152,6 +162,12 @@ TEST_CASE("side compile: a failure names the object, DWARF and assembly are skip
   std::string obj = "xen/common/table.o";
   std::string record = compile_record_path(t.out() + "/patched/" + obj);
   REQUIRE(fs::exists(record));
+  // The patch touches common/table.c: its side objects were compiled while
+  // make still ran, from the record livepatch-gcc wrote.
+  CHECK(has_dwarf(t.out() + "/debug-objects/original/" + obj));
+  CHECK(has_dwarf(t.out() + "/debug-objects/patched/" + obj));
+  CHECK_THAT(text_of(t.out() + "/build_debug_objects.log"),
+             Catch::Contains("xen/common/table.o (patched): cd "));
   std::string text = text_of(record);
   TempDir scratch;
 
