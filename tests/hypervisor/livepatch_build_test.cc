@@ -3,14 +3,16 @@
 // boot, and the running hypervisor applies them. The XSA-style fix changes
 // what the CPU-1 workload sees; the data change is refused at build time; a
 // WARN_ON added by a patch is reported from the payload's bug frame while it
-// is applied, and the hypervisor carries on.
+// is applied, and the hypervisor carries on; a structure layout change is
+// refused unless its author declares it safe.
 #include "qemu_harness.h"
 
 #include "elf/reader.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
-
 #include <filesystem>
+#include <fmt/format.h>
 
 using minixen::test::Minixen;
 
@@ -109,6 +111,65 @@ TEST_CASE("a WARN_ON added by a live patch is reported and survived",
   CHECK(count(m.console(), "Xen WARN") == 1);
   REQUIRE(m.act({"unload", "07-warn"}).status == 0);
   CHECK(m.tool({"list"}).output.find("07-warn") == std::string::npos);
+  auto work = m.tool({"workload"}).output;
+  CHECK(work.find("fatal 0") != std::string::npos);
+  CHECK(m.console().find("FATAL") == std::string::npos);
+}
+
+// Issue 11 on the in-tree hypervisor: a member added to struct payload, which
+// has live instances (one per uploaded payload), is refused with the exact
+// reason; with the author's LIVEPATCH_LAYOUT_CHANGE_SAFE marker the same
+// change builds (the reason travels in .modinfo), applies, and payloads
+// uploaded afterwards go through the patched upload.
+TEST_CASE("a struct payload layout change is refused and applies with the author's marker",
+          "[qemu][livepatch-build][types]") {
+  if (!std::filesystem::exists(lp::test::tool_path("livepatch-build")))
+    FAIL("livepatch-build is not built (target livepatch-build)");
+  lp::test::TempDir out;
+  auto refused = livepatch_build(out, "08-payload-member");
+  INFO(refused.output);
+  CHECK(refused.status == 2);
+  CHECK_THAT(refused.output,
+             Catch::Contains("\nxen/common/livepatch.o: type layout changed: struct payload "
+                             "(include/xen/livepatch_payload.h:95): member upload_size added at "
+                             "584+8, size 584 -> 592; used by changed functions: "
+                             "livepatch_upload, livepatch_action\n"));
+  CHECK(!std::filesystem::exists(out.file("08-payload-member") + "/08-payload-member.livepatch"));
+
+  auto safe = livepatch_build(out, "09-payload-member-safe");
+  INFO(safe.output);
+  REQUIRE(safe.status == 0);
+  const std::string reason = "upload_size appended; older payloads read 0 from their zeroed page";
+  CHECK_THAT(safe.output,
+             Catch::Contains("layout change accepted: struct payload: " + reason + "\n"));
+  std::string payload = out.file("09-payload-member-safe") + "/09-payload-member-safe.livepatch";
+  auto obj = lp::elf::read_object(payload);
+  const auto &modinfo = obj.section_named(".modinfo")->data;
+  std::string entry = "layout_change=struct payload: " + reason;
+  CHECK(std::search(modinfo.begin(), modinfo.end(), entry.begin(), entry.end()) != modinfo.end());
+  auto fix = livepatch_build(out, "02-table-bounds-xsa");
+  REQUIRE(fix.status == 0);
+  std::string other = out.file("02-table-bounds-xsa") + "/02-table-bounds-xsa.livepatch";
+  auto other_size = std::filesystem::file_size(other);
+
+  Minixen m;
+  REQUIRE(m.act({"upload", "before", other}).status == 0);
+  CHECK(m.wait_console("livepatch: before: loaded (1 funcs)"));
+  REQUIRE(m.act({"unload", "before"}).status == 0);
+  auto load = m.act({"load", payload});
+  INFO(load.output << m.console());
+  REQUIRE(load.status == 0);
+  CHECK(m.wait_console("livepatch: 09-payload-member-safe: loaded (2 funcs)"));
+  // The patched upload: the new member is set and printed.
+  REQUIRE(m.act({"upload", "after", other}).status == 0);
+  CHECK(m.wait_console(fmt::format("livepatch: after: loaded (1 funcs, {} bytes)", other_size)));
+  INFO(m.console());
+  CHECK_THAT(m.tool({"list"}).output, Catch::Contains("after"));
+  REQUIRE(m.act({"unload", "after"}).status == 0);
+  REQUIRE(m.act({"revert", "09-payload-member-safe"}).status == 0);
+  REQUIRE(m.act({"unload", "09-payload-member-safe"}).status == 0);
+  CHECK(m.tool({"list"}).output.find("09-payload-member-safe") == std::string::npos);
+  CHECK(m.call("table_lookup", "3") == "103");
   auto work = m.tool({"workload"}).output;
   CHECK(work.find("fatal 0") != std::string::npos);
   CHECK(m.console().find("FATAL") == std::string::npos);

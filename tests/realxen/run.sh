@@ -14,7 +14,9 @@
 #     the script fails if their xen-syms is not that same build. lp-05 is built
 #     with --depends on lp-01's payload (stacking). A copy of lp-01's payload
 #     whose .livepatch.xen_depends names another build is made for the refusal
-#     check;
+#     check. Every patch in the version's refused folder (refused/ for 4.17.5)
+#     must be refused: livepatch-build exits 2, writes no payload, and prints
+#     each line of <name>.expect (no boot);
 #  3. boot.sh: one QEMU boot of that exact xen-syms, the version's scenario
 #     run by the dom0;
 #  4. check-transcript.sh: every step's exit status and output.
@@ -198,6 +200,30 @@ build_payload() { # <name> <depends>
   end_phase "livepatch-build $name"
 }
 
+# A patch livepatch-build must refuse (refused/<name>.patch): exit status 2, no
+# payload, and every line of refused/<name>.expect in its output, verbatim.
+check_refusal() { # <patch>
+  local p=$1 name status=0 line skip=()
+  name=$(basename "$p" .patch)
+  begin_phase "livepatch-build $name (must be refused)"
+  ((rediff)) && [[ -d $work/out/$name/patched ]] && skip=(-k build)
+  (cd "$work" && timeout "$BUILD_TIMEOUT" "$lpb" -s "$work/xen-src" -c "$work/xen.config" \
+    -j "$JOBS" "${cache_args[@]}" -p "$p" -o "$work/out/$name" "${skip[@]}" \
+    --depends "$xen_id" --xen-depends "$xen_id") >"$work/out/$name.log" 2>&1 || status=$?
+  if ((status != 2)); then
+    tail -n 8 "$work/out/$name.log" | sed 's/^/    /' >&2
+    build_failures+=("$name: livepatch-build exit status $status, expected 2 (refused), log $work/out/$name.log")
+  fi
+  while IFS= read -r line; do
+    [[ -z $line || $line == '#'* ]] && continue
+    grep -qxF -- "$line" "$work/out/$name.log" \
+      || build_failures+=("$name: the refusal does not say: $line")
+  done <"${p%.patch}.expect"
+  [[ ! -e $work/out/$name/$name.livepatch ]] \
+    || build_failures+=("$name: livepatch-build wrote a payload for a refused patch")
+  end_phase "livepatch-build $name (refused)"
+}
+
 build_payloads() {
   local p name
   build_original_and_first
@@ -214,6 +240,11 @@ build_payloads() {
   else
     build_failures+=("$STACKED and the wrong-build-id payload: need $STACK_BASE's payload")
   fi
+  # refused/ beside patches/, refused-<version>/ beside patches-<version>/.
+  for p in "$here/${XEN_PATCHES/patches/refused}"/*.patch; do
+    [[ -e $p ]] || continue
+    check_refusal "$p"
+  done
   diff -rq "$pristine" "$work/xen-src" >"$work/source-diff.txt" 2>&1 \
     || die "livepatch-build modified the source tree it was given: $(head -n3 "$work/source-diff.txt")"
 }
