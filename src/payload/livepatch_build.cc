@@ -114,6 +114,12 @@ std::string launcher_from_cc() {
   return launchers;
 }
 
+// An object's name in log lines: its path below xen/ ("common/table.o"), as
+// create-diff-object names it and as Xen's tree does.
+std::string object_below_xen(const std::string &obj) {
+  return obj.starts_with("xen/") ? obj.substr(4) : obj;
+}
+
 class Pipeline {
 public:
   explicit Pipeline(const Options &o)
@@ -395,7 +401,7 @@ std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
     if (o_.prelink)
       job.argv.push_back("-r");
     // Log lines name the object by its path below xen/, as Xen names things.
-    std::string below_xen = obj.starts_with("xen/") ? obj.substr(4) : obj;
+    std::string below_xen = object_below_xen(obj);
     std::string original_debug = side_object_path(path("debug-objects"), "original", obj);
     std::string patched_debug = side_object_path(path("debug-objects"), "patched", obj);
     if (fs::exists(original_debug) && fs::exists(patched_debug))
@@ -450,7 +456,7 @@ void Pipeline::diff_phase() {
   std::string detail;
   for (const DiffResult &r : results)
     for (const std::string &line : r.layout)
-      add_layout_line(report_.layout, r.object, line);
+      add_layout_line(report_.layout, object_below_xen(r.object), line);
   for (const std::string &line : layout_refusal_lines(report_.layout)) {
     report_.refusals.push_back(line);
     detail += line + "\n";

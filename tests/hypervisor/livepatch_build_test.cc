@@ -130,7 +130,7 @@ TEST_CASE("a struct payload layout change is refused and applies with the author
   INFO(refused.output);
   CHECK(refused.status == 2);
   CHECK_THAT(refused.output,
-             Catch::Contains("\nxen/common/livepatch.o: type layout changed: struct payload "
+             Catch::Contains("\ncommon/livepatch.o: type layout changed: struct payload "
                              "(include/xen/livepatch_payload.h:95): member upload_size added at "
                              "584+8, size 584 -> 592; used by changed functions: "
                              "livepatch_upload, livepatch_action\n"));
