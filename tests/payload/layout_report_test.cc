@@ -68,7 +68,7 @@ TEST_CASE("layout report: accepted, kept and possible changes", "[layout-report]
   CHECK(accepted_layout_reasons(r) ==
         std::vector<std::string>{"struct payload: only allocated by new code"});
 
-  ModInfo info{"p", "aa", "tool", "bb", accepted_layout_reasons(r)};
+  ModInfo info{"p", "aa", "tool", "bb", "", accepted_layout_reasons(r)};
   auto bytes = modinfo_bytes(info);
   auto entries = parse_modinfo(bytes);
   REQUIRE(entries.size() == 5);
