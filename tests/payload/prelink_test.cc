@@ -4,6 +4,7 @@
 #include "elf/image.h"
 #include "elf/reader.h"
 #include "elf/writer.h"
+#include "sign/sign.h"
 
 #include <catch2/catch.hpp>
 #include <elf.h>
@@ -90,4 +91,37 @@ TEST_CASE("prelink and livepatch-gcc have --help", "[payload][help]") {
   auto w = lp::test::run({lp::test::tool_path("livepatch-gcc"), "--help"});
   CHECK(w.status == 0);
   CHECK_THAT(w.output, Catch::Contains("LIVEPATCH_CAPTURE_DIR"));
+}
+
+TEST_CASE("prelink refuses a signed payload in either format and writes nothing",
+          "[payload][prelink]") {
+  // Prelinking rewrites the bytes a signature covers: the signature would be
+  // void. The user is told to prelink first and sign afterwards.
+  TempDir dir;
+  auto xen_path = lp::test::standard_xen_syms(dir);
+  auto in = object_with_undefined(dir);
+  std::string keys = dir.file("keys");
+  auto made = lp::test::run({LP_SOURCE_DIR "/scripts/make-test-key.sh", keys});
+  INFO(made.output);
+  REQUIRE(made.status == 0);
+  for (auto format : {lp::sign::Format::note, lp::sign::Format::appended}) {
+    std::string name(lp::sign::format_name(format));
+    lp::sign::SignOptions opt;
+    opt.format = format;
+    opt.key = keys + "/signing_key.pem";
+    opt.cert = keys + "/signing_cert.pem";
+    auto signed_in = dir.file("signed-" + name + ".o");
+    lp::sign::sign_file(in, signed_in, opt);
+    auto out = dir.file("out-" + name + ".livepatch");
+    auto r = lp::test::run({lp::test::tool_path("prelink"), signed_in, out, xen_path});
+    INFO(r.output);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("prelink: " + signed_in + ": the payload is signed (" +
+                                         name + " signature); prelinking would change the "
+                                         "signed bytes and void it: prelink the unsigned "
+                                         "payload, then sign it"));
+    CHECK(!std::filesystem::exists(out));
+  }
+  // The unsigned input still prelinks.
+  CHECK(lp::test::run({lp::test::tool_path("prelink"), in, dir.file("ok"), xen_path}).status == 0);
 }
