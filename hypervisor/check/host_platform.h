@@ -14,8 +14,9 @@
 // By default there is one CPU, so the rendezvous completes at once when the
 // caller runs check_for_livepatch_work(). Tests may declare more CPUs
 // (num_cpus) and run each on a thread that calls set_current_cpu(n) and
-// then polls check_for_livepatch_work(), as the hypervisor's idle loops do. Hooks cannot run (their code is built
-// for the hypervisor); each call is recorded and answered by `hook_handler`,
+// then polls check_for_livepatch_work(), as the hypervisor's idle loops do.
+// The core's clock is the host's monotonic clock unless a test supplies its
+// own (`clock`). Hooks cannot run (their code is built for the hypervisor); each call is recorded and answered by `hook_handler`,
 // whose default stands in for Xen's test payloads' action hooks: an apply
 // action marks every function applied, a revert action marks them not
 // applied, and every hook returns 0.
@@ -78,6 +79,10 @@ public:
   std::vector<uint8_t> signing_key; // extract-key blob; empty = none
   bool text_writable = false;
   unsigned num_cpus = 1;
+  // The core's clock (lp_plat_now_ns). Empty: the host's monotonic clock.
+  // Tests set it to drive time themselves, so that the rendezvous deadline
+  // passes exactly when they say and never because the machine is busy.
+  std::function<uint64_t()> clock;
   static void set_current_cpu(unsigned cpu); // for the calling thread
   static unsigned current_cpu();
   unsigned pokes_while_protected = 0; // writes to image text outside quiesce

@@ -377,14 +377,26 @@ TEST_CASE("one action at a time", "[hypervisor_core][actions]") {
 
 TEST_CASE("the rendezvous waits for every CPU, and times out without one",
           "[hypervisor_core][actions]") {
+  // The test drives the core's clock (HostPlatform::clock), so neither half
+  // depends on how fast the machine runs the threads.
   Core core;
   auto &hp = HostPlatform::get();
   REQUIRE(Core::upload("hello", Lab::read(hello_payload())) == 0);
   hp.num_cpus = 2;
-  std::atomic<bool> stop{false};
+
+  // 1. Time stands still, and CPU 1 only starts polling once the master has
+  // read the clock for its deadline: the master is already waiting when CPU 1
+  // arrives, and the action can only complete because it waits.
+  std::atomic<bool> master_waiting{false}, stop{false};
   std::atomic<unsigned> polls{0};
+  hp.clock = [&] {
+    master_waiting = true;
+    return uint64_t{0};
+  };
   std::thread cpu1([&] {
     HostPlatform::set_current_cpu(1);
+    while (!master_waiting)
+      std::this_thread::yield();
     while (!stop) {
       check_for_livepatch_work();
       polls++;
@@ -397,11 +409,22 @@ TEST_CASE("the rendezvous waits for every CPU, and times out without one",
   CHECK(polls > 0);
   CHECK(Core::rc("hello") == 0);
   CHECK(Core::state("hello") == LIVEPATCH_STATE_APPLIED);
-  // CPU 1 no longer answers: the revert times out after 1 ms with -EBUSY.
+
+  // 2. CPU 1 no longer answers. The clock stays at 0 for 1000 readings (the
+  // master keeps waiting), then jumps past the 1 ms timeout: -EBUSY.
+  unsigned readings = 0;
+  hp.clock = [&] { return ++readings <= 1000 ? uint64_t{0} : uint64_t{2000000}; };
   REQUIRE(livepatch_action("hello", LIVEPATCH_ACTION_REVERT, 1000000, 0) == 0);
   check_for_livepatch_work();
+  CHECK(readings > 1000);
   CHECK(Core::rc("hello") == -LP_EBUSY);
   CHECK(Core::state("hello") == LIVEPATCH_STATE_APPLIED);
   CHECK(Core::last_log().find("finished REVERT with rc=-16") != std::string::npos);
+  bool timed_out = false;
+  for (const auto &line : hp.log)
+    timed_out = timed_out || line.find("Timed out on semaphore in CPU quiesce phase 0/1") !=
+                                 std::string::npos;
+  CHECK(timed_out);
+  hp.clock = nullptr;
   hp.num_cpus = 1;
 }
