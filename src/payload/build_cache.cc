@@ -5,11 +5,15 @@
 #include "elf/error.h"
 #include "payload/digest.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fmt/format.h>
+#include <map>
+#include <string_view>
 #include <sstream>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -43,6 +47,43 @@ std::string default_cache_root() {
   return (fs::temp_directory_path() / "livepatch-build-cache").string();
 }
 
+namespace {
+
+// Characters a path may hold and still pass through make and the shell
+// unquoted: letters, digits, a few punctuation marks, and every byte of a
+// UTF-8 sequence.
+bool make_safe(unsigned char c) {
+  return c >= 0x80 || std::isalnum(c) || std::string_view("/._-+,@").find(static_cast<char>(c)) !=
+                                             std::string_view::npos;
+}
+
+std::string describe_char(unsigned char c) {
+  static const std::map<unsigned char, std::string> names = {
+      {' ', "a space"}, {'\t', "a tab"}, {'\n', "a newline"}};
+  auto it = names.find(c);
+  return it != names.end() ? it->second : fmt::format("'{}'", static_cast<char>(c));
+}
+
+// The lock holder's pid, in the lock file: for a person looking at a stuck
+// run, and nothing else (the lock itself is the kernel's flock).
+void write_owner(int fd) {
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0 && ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // the owner record is informative only
+  }
+}
+
+} // namespace
+
+void check_cache_root(const std::string &root) {
+  for (unsigned char c : root)
+    if (!make_safe(c))
+      throw FileError(root, fmt::format("the cache folder's path holds {}, which make cannot "
+                                        "build in; choose another folder with --cache-dir or "
+                                        "XDG_CACHE_HOME",
+                                        describe_char(c)));
+}
+
 CacheEntry::CacheEntry(const std::string &root, const std::string &key) : dir_(root + "/" + key) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -56,6 +97,9 @@ CacheEntry::CacheEntry(const std::string &root, const std::string &key) : dir_(r
     if (errno != EINTR)
       throw FileError(lock, std::strerror(errno));
   }
+  write_owner(lock_fd_);
+  remove_stale_temporaries(dir_, false);
+  remove_stale_temporaries(dir_ + "/bin", false);
 }
 
 CacheEntry::~CacheEntry() {
@@ -99,9 +143,20 @@ bool CacheEntry::build_dirty() const {
 
 void CacheEntry::set_build_dirty(bool dirty) {
   if (dirty)
-    write_text(dir_ + "/build-dirty", "dirty\n");
+    write_text(dir_ + "/build-dirty", std::to_string(::getpid()) + "\n");
   else
     fs::remove(dir_ + "/build-dirty");
+}
+
+std::string CacheEntry::dirty_reason() const {
+  if (!fs::is_directory(build()))
+    return "the build copy is missing";
+  if (!fs::exists(dir_ + "/build-dirty"))
+    return "";
+  long writer = std::strtol(lp::read_file(dir_ + "/build-dirty").c_str(), nullptr, 10);
+  if (writer <= 0)
+    return "the build copy was left patched";
+  return fmt::format("the build copy was left patched by run {}", writer);
 }
 
 std::map<std::string, std::string> CacheEntry::facts() const {

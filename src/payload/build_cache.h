@@ -18,9 +18,19 @@
 // livepatch-build runs next. Each run refreshes the copy's content.
 //
 // A run holds an exclusive lock on the entry (flock on <key>.lock) from start
-// to end of its build phase. The build copy is marked dirty before it is
-// patched; the next run restores it from pristine. An entry is only used once
-// its `complete` marker exists, so an interrupted full build is redone.
+// to end of its build phase, and writes its pid into the lock file. The lock
+// is also held by the guards of the run's make processes (process.h), so it
+// is only free once nothing of an earlier run can still write into the entry,
+// even when that run was killed with SIGKILL. The build copy is marked dirty
+// (with the writer's pid) before it is patched; the next run restores it from
+// pristine and says which run left it so. An entry is only used once its
+// `complete` marker exists, so an interrupted full build is redone.
+// Temporaries a killed run left in the entry are removed when it is locked.
+//
+// make cannot build in a folder whose path holds a space or one of its or the
+// shell's special characters (Xen's makefiles use $(CURDIR) unquoted), so such
+// a cache folder is refused up front (check_cache_root) with the way out.
+// Non-ASCII characters are fine.
 #pragma once
 
 #include <map>
@@ -40,6 +50,12 @@ std::string cache_key(const CacheKeyInputs &in);
 
 // $XDG_CACHE_HOME/livepatch-build, else $HOME/.cache/livepatch-build.
 std::string default_cache_root();
+
+// Throws lp::FileError(root, "...") when the path holds a character make or
+// the shell would split or interpret: anything but letters, digits and
+// / . _ - + , @ (so a space, a tab, $, :, #, %, a quote...). Bytes of 0x80
+// and above (UTF-8 names) pass.
+void check_cache_root(const std::string &root);
 
 class CacheEntry {
 public:
@@ -61,6 +77,9 @@ public:
   void mark_complete();
   bool build_dirty() const;
   void set_build_dirty(bool dirty);
+  // Why the build copy needs restoring, for the progress line ("the build
+  // copy was left patched by run 1234"), or "" when it is clean.
+  std::string dirty_reason() const;
 
   // key=value facts recorded with the entry (build date and time, so that
   // later runs regenerate compile.h with the same values).

@@ -30,9 +30,11 @@
 #include "elf/image.h"
 #include "payload/assemble.h"
 #include "payload/build_cache.h"
+#include "payload/build_date.h"
 #include "payload/build_id_note.h"
 #include "payload/diff_runner.h"
 #include "payload/digest.h"
+#include "payload/disk_space.h"
 #include "payload/loader_check.h"
 #include "payload/object_capture.h"
 #include "payload/patch_failure.h"
@@ -164,6 +166,9 @@ private:
   std::map<std::string, std::string> build_env_;
   std::string build_root_; // the cache entry's build copy, while the build phase runs
   const elf::XenRelease *target_ = nullptr;
+  std::string cache_root_, cache_key_;
+  bool payload_final_ = false; // the payload passed every step: keep it on failure
+  int fail(int code, const std::string &message, const std::string &detail = "");
 };
 
 void Pipeline::preflight() {
@@ -186,11 +191,15 @@ void Pipeline::preflight() {
     parse_build_id_hex(o_.depends, "--depends");
   if (!o_.xen_depends.empty())
     parse_build_id_hex(o_.xen_depends, "--xen-depends");
-  if (o_.build_phase())
+  if (o_.build_phase()) {
+    cache_root_ = o_.cache_dir.empty() ? default_cache_root() : o_.cache_dir;
+    check_cache_root(cache_root_);
     apply_patch(o_.srcdir, true);
+  }
   fs::create_directories(out_);
+  remove_stale_temporaries(out_, true); // left by a run killed outright (-k build reuses out_)
   if (o_.build_phase())
-    fs::copy_file(o_.config, path(".config"), fs::copy_options::overwrite_existing);
+    lp::copy_file_atomically(o_.config, path(".config"));
 }
 
 void Pipeline::apply_patch(const std::string &dir, bool dry_run) {
@@ -233,19 +242,33 @@ void Pipeline::make_or_fail(const std::vector<std::string> &argv, const ProcessO
                             const std::string &what) {
   int rc = run_process(argv, env);
   check_interrupted();
-  if (rc != 0)
-    throw BuildFailure{kExitBuildFailed, fmt::format("{} failed; see {}", what, env.log),
+  if (rc == 0)
+    return;
+  std::string log;
+  try {
+    log = lp::read_file(env.log);
+  } catch (const FileError &) {
+  }
+  if (mentions_no_space(log) || filesystem_full(build_root_) || filesystem_full(out_))
+    throw BuildFailure{kExitNoSpace,
+                       fmt::format("{} ran out of disk space: no space left on device in {}; see {}",
+                                   what, describe_location(fullest({build_root_, out_})), env.log),
                        build_errors(env.log)};
+  throw BuildFailure{kExitBuildFailed, fmt::format("{} failed; see {}", what, env.log),
+                     build_errors(env.log)};
 }
 
 std::string Pipeline::cache_key_for_tree() {
   std::string compiler;
   run_capture({"gcc", "--version"}, compiler);
+  check_interrupted();
   CacheKeyInputs in;
   in.tree_hash = tree_content_hash(o_.srcdir);
   in.config_text = lp::read_file(o_.config);
   in.compiler_version = first_line(compiler);
   in.make_vars = make_debug_ + "|" + launcher_from_cc();
+  if (auto epoch = source_date_epoch()) // entries with other pinned dates are other entries
+    in.make_vars += fmt::format("|SOURCE_DATE_EPOCH={}", *epoch);
   in.tool_version = kTool;
   return cache_key(in);
 }
@@ -259,6 +282,8 @@ void Pipeline::original_build(CacheEntry &entry) {
     write_text(path("build_full_compile.log"), "original build reused from " + entry.dir() + "\n");
     if (entry.build_dirty()) {
       progress_.begin("restore", "Restoring the cached original build");
+      if (std::string why = entry.dirty_reason(); !why.empty())
+        fmt::print("            {}: restoring it from {}\n", why, entry.pristine());
       if (fs::is_directory(entry.build()))
         sync_tree(entry.pristine(), entry.build());
       else
@@ -269,11 +294,9 @@ void Pipeline::original_build(CacheEntry &entry) {
   }
   report_.cache = "miss";
   progress_.begin("full_build", fmt::format("Perform full initial build with {} CPU(s)", o_.cpus));
-  std::time_t now = std::time(nullptr);
-  char date[64], hms[16];
-  std::strftime(date, sizeof date, "%a %b %e %H:%M:%S UTC %Y", std::gmtime(&now));
-  std::strftime(hms, sizeof hms, "%H:%M:%S", std::gmtime(&now));
-  build_env_ = {{"XEN_BUILD_DATE", date}, {"XEN_BUILD_TIME", hms}};
+  BuildDate date = build_date(cache_key_);
+  build_env_ = build_date_env(date.epoch);
+  fmt::print("            build date {} (from the {})\n", build_env_["XEN_BUILD_DATE"], date.source);
   remove_tree(entry.pristine());
   remove_tree(entry.build());
   copy_tree(o_.srcdir, entry.build());
@@ -309,8 +332,7 @@ void Pipeline::patched_build(CacheEntry &entry) {
   collect_originals(captured_objects(capture), entry.pristine(), path("original"));
   write_text(path("build_original_compile.log"),
              "original objects taken from the cached build " + entry.pristine() + "\n");
-  fs::copy_file(entry.pristine() + "/xen/xen-syms", path("xen-syms"),
-                fs::copy_options::overwrite_existing);
+  lp::copy_file_atomically(entry.pristine() + "/xen/xen-syms", path("xen-syms"));
 }
 
 SideCompileRequest Pipeline::side_compile_request(const CacheEntry &entry) const {
@@ -342,10 +364,10 @@ void Pipeline::compile_for_types(SideCompiler &side) {
 void Pipeline::build_phase() {
   std::string wrapper = tool_or_die("livepatch-gcc");
   progress_.begin("hash", "Hashing the source tree");
-  std::string root = o_.cache_dir.empty() ? default_cache_root() : o_.cache_dir;
-  std::string key = cache_key_for_tree();
-  fmt::print("            original build cache: {}/{}\n", root, key);
-  CacheEntry entry(root, key);
+  cache_key_ = cache_key_for_tree();
+  fmt::print("            original build cache: {}/{}\n", cache_root_, cache_key_);
+  CacheEntry entry(cache_root_, cache_key_);
+  build_root_ = entry.build();
   wrapper_ = entry.install_wrapper(wrapper);
   original_build(entry);
   SideCompiler side(side_compile_request(entry));
@@ -423,10 +445,12 @@ std::vector<std::string> Pipeline::copy_new_objects(const ObjectPlan &plan) {
     fmt::print("New object {}\n", obj);
     fs::path dst = path("output/" + obj);
     fs::create_directories(dst.parent_path());
-    fs::copy_file(path("patched/" + obj), dst, fs::copy_options::overwrite_existing);
+    lp::copy_file_atomically(path("patched/" + obj), dst.string());
     if (o_.strip) {
       std::string output;
-      if (run_capture({"strip", "--strip-unneeded", dst.string()}, output) != 0)
+      int rc = run_capture({"strip", "--strip-unneeded", dst.string()}, output);
+      check_interrupted();
+      if (rc != 0)
         throw BuildFailure{kExitError, dst.string() + ": strip failed", output};
     }
     out.push_back(dst.string());
@@ -572,6 +596,7 @@ void Pipeline::offline_check(const std::string &xen_syms) {
   if (!check) {
     report_.check = "skipped: livepatch-check not found";
     fmt::print("            WARNING: livepatch-check not found; offline loader check skipped\n");
+    payload_final_ = true;
     return;
   }
   auto xen_id = elf::LinkedImage::open(xen_syms).build_id();
@@ -586,6 +611,7 @@ void Pipeline::offline_check(const std::string &xen_syms) {
     fmt::print("            note: {}\n", plan.note);
   if (rc == 0) {
     report_.check = "passed";
+    payload_final_ = true;
     return;
   }
   if (xen_id && to_hex(*xen_id) != report_.xen_depends)
@@ -617,29 +643,51 @@ int Pipeline::run() {
       fmt::print("{}.livepatch created successfully\n", name_);
     report_.exit_code = kExitOk;
   } catch (const BuildFailure &f) {
-    progress_.end();
-    if (!f.detail.empty())
-      fmt::print(stderr, "{}{}", f.detail, f.detail.back() == '\n' ? "" : "\n");
-    fmt::print(stderr, "ERROR: {}.\n", f.message);
-    report_.exit_code = f.code;
-    report_.error = f.message;
+    fail(f.code, f.message, f.detail);
   } catch (const FileError &e) {
-    progress_.end();
-    fmt::print(stderr, "ERROR: {}.\n", e.what());
-    report_.exit_code = kExitError;
-    report_.error = e.what();
+    bool full = mentions_no_space(e.problem());
+    fail(full ? kExitNoSpace : kExitError, full ? no_space_writing(e.file()) : e.what());
   } catch (const Interrupted &) {
-    fmt::print(stderr, "\nERROR: interrupted.\n");
-    report_.exit_code = kExitInterrupted;
-    report_.error = "interrupted";
+    fail(kExitInterrupted, "interrupted");
   } catch (const fs::filesystem_error &e) {
-    fmt::print(stderr, "ERROR: {}.\n", e.what());
-    report_.exit_code = kExitError;
-    report_.error = e.what();
+    bool full = is_no_space_errno(e.code().value());
+    std::string where = (e.path2().empty() ? e.path1() : e.path2()).string();
+    fail(full ? kExitNoSpace : kExitError, full ? no_space_writing(where) : e.what());
   }
-  if (!o_.json.empty())
-    write_text(o_.json, report_json(report_));
+  if (!o_.json.empty()) {
+    try {
+      write_text(o_.json, report_json(report_));
+    } catch (const FileError &e) {
+      bool full = mentions_no_space(e.problem());
+      fmt::print(stderr, "ERROR: {}.\n", full ? no_space_writing(e.file()) : e.what());
+      if (report_.exit_code == kExitOk)
+        report_.exit_code = full ? kExitNoSpace : kExitError;
+    }
+  }
   return report_.exit_code;
+}
+
+// Reports a failed run. Whatever failed, a run that was interrupted exits 130
+// (a tool stopped by Ctrl-C fails in its own way), and a payload that did not
+// pass every step is removed: an interrupted or failed run leaves no payload.
+int Pipeline::fail(int code, const std::string &message, const std::string &detail) {
+  progress_.end();
+  if (interrupted()) {
+    code = kExitInterrupted;
+    fmt::print(stderr, "\nERROR: interrupted.\n");
+  } else {
+    if (!detail.empty())
+      fmt::print(stderr, "{}{}", detail, detail.back() == '\n' ? "" : "\n");
+    fmt::print(stderr, "ERROR: {}.\n", message);
+  }
+  if (!report_.payload.empty() && !payload_final_) {
+    std::error_code ec;
+    fs::remove(report_.payload, ec);
+    report_.payload.clear();
+  }
+  report_.exit_code = code;
+  report_.error = code == kExitInterrupted ? "interrupted" : message;
+  return code;
 }
 
 } // namespace

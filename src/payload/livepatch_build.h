@@ -16,6 +16,7 @@ enum ExitCode {
   kExitPatchFailed = 4,
   kExitBuildFailed = 5,
   kExitCheckRefused = 6,
+  kExitNoSpace = 7, // a disk or quota filled up (disk_space.h)
   kExitInterrupted = 130,
 };
 

@@ -88,10 +88,7 @@ void collect_originals(const std::vector<std::string> &objects, const std::strin
       continue;
     fs::path dst = fs::path(original_dir) / obj;
     fs::create_directories(dst.parent_path());
-    std::error_code ec;
-    fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
-    if (ec)
-      throw FileError(dst.string(), "cannot copy original object: " + ec.message());
+    lp::copy_file_atomically(src.string(), dst.string());
     list += obj + "\n";
   }
   lp::write_file_atomically(original_dir + "/changed_objs",

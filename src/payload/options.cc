@@ -27,7 +27,8 @@ const char kDescription[] =
     "the reason is kept in --json and in the payload's .modinfo (layout_change=).\n"
     "Exit codes: 0 payload created, 1 error or bad option, 2 unsupported change,\n"
     "3 no functional change, 4 patch does not apply, 5 build failed, 6 the loader check\n"
-    "refused the payload, 130 interrupted.";
+    "refused the payload, 7 no space left on device, 130 interrupted.\n"
+    "The build date compiled in is $SOURCE_DATE_EPOCH, else derived from the inputs.";
 
 unsigned online_cpus() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -6,6 +6,7 @@
 #include "payload/process.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 namespace lp::payload {
@@ -27,7 +28,13 @@ elf::Object link_objects(std::vector<std::string> objects, const std::string &li
   std::vector<std::string> argv = {"ld", "-r", "-o", linked_path};
   argv.insert(argv.end(), objects.begin(), objects.end());
   std::string output;
-  if (run_capture(argv, output) != 0)
+  int rc = run_capture(argv, output);
+  if (rc != 0) { // ld writes its output in place: drop what it left
+    std::error_code ec;
+    std::filesystem::remove(linked_path, ec);
+  }
+  check_interrupted(); // ld stopped by Ctrl-C is an interruption, not a link error
+  if (rc != 0)
     throw FileError(linked_path, "ld -r failed: " + first_line(output));
   return elf::read_object(linked_path);
 }

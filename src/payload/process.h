@@ -1,13 +1,26 @@
 // Running the tools a payload build drives (make, patch, ld, create-diff-object)
-// as child processes, and stopping them cleanly on Ctrl-C.
+// as child processes, stopping them cleanly on Ctrl-C, and never leaving one
+// behind when the tool itself dies.
 //
-// Each child runs in its own process group with stdout and stderr appended to
-// a log file, the way upstream's script redirects every step into
-// build_*.log and create-diff-object.log. Children are registered while they
-// run; SIGINT/SIGTERM set a flag and forward the signal to every registered
-// group (make's own children included); a group still running 5 s later is
-// killed with SIGKILL. So an interrupted build stops within moments and the
-// driver can clean up and exit 130 instead of leaving orphans.
+// Each child (the "worker") runs in a process group of its own with stdout and
+// stderr appended to a log file, the way upstream's script redirects every
+// step into build_*.log and create-diff-object.log. Its own group keeps it out
+// of the terminal's foreground group, so Ctrl-C reaches livepatch-build alone,
+// which decides: SIGINT/SIGTERM set a flag and are forwarded to every running
+// worker's group (make's own children included); a group still running 5 s
+// later is killed with SIGKILL. So an interrupted build stops within moments
+// and the driver can clean up and exit 130 instead of leaving orphans.
+//
+// A signal nobody can catch needs more: a CI runner cancels a job with SIGKILL
+// to the job's process group, which the worker's group is not part of. So the
+// worker is started through a guard, a forked copy of the tool that does
+// nothing but wait: the guard sits in a third process group (out of reach of
+// both group kills), is told of the tool's death by the kernel
+// (PR_SET_PDEATHSIG), then kills the worker's whole group with SIGKILL and,
+// being its subreaper, reaps every member before it exits itself. The guard
+// inherits the tool's open files, the cache lock among them (build_cache.h),
+// so the cache entry stays locked until the last process that could write
+// into it is gone: the next run never builds alongside a dying one.
 #pragma once
 
 #include <map>
@@ -18,6 +31,7 @@ namespace lp::payload {
 
 struct ProcessOptions {
   std::string log;                          // appended to; "" means /dev/null
+  int output_fd = -1;                       // used instead of `log` when >= 0
   std::string cwd;                          // "" means the current folder
   std::map<std::string, std::string> env;   // added to (or replacing) the inherited environment
   std::vector<std::string> unset_env;       // removed from the child's environment
@@ -27,7 +41,8 @@ struct ProcessOptions {
 // Returns 127 if the program could not be started (the reason is logged).
 int run_process(const std::vector<std::string> &argv, const ProcessOptions &opts = {});
 
-// Runs and returns stdout+stderr as text in `output`.
+// Runs and returns stdout+stderr as text in `output`. The text goes through
+// an unlinked temporary file: nothing is left in $TMPDIR, whatever happens.
 int run_capture(const std::vector<std::string> &argv, std::string &output,
                 const ProcessOptions &opts = {});
 
