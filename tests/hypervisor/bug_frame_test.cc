@@ -7,6 +7,7 @@
 #include "qemu_harness.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include <algorithm>
 #include <unistd.h>
@@ -42,9 +43,11 @@ std::string console_text(const Minixen &m) {
   return text;
 }
 
-// Waits until the console shows text, which may span lines; false after 5 s.
+// Waits until the console shows text, which may span lines; false after the
+// harness's failure guard (kGuardMs).
 bool wait_text(const Minixen &m, const std::string &text) {
-  for (int i = 0; i < 50; i++) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(minixen::test::kGuardMs);
+  while (std::chrono::steady_clock::now() < deadline) {
     if (console_text(m).find(text) != std::string::npos)
       return true;
     usleep(100 * 1000);

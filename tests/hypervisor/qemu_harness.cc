@@ -45,7 +45,7 @@ Minixen::Minixen(const std::string &image) {
   int rc = posix_spawnp(&qemu_, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   REQUIRE(rc == 0);
-  bool ready = wait_console("minixen: ready", 10000);
+  bool ready = wait_console("minixen: ready");
   boot_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO("console:\n" << console());
   if (!ready && !exited_) { // the destructor does not run if the constructor fails
@@ -72,7 +72,8 @@ lp::test::RunResult Minixen::tool(const std::vector<std::string> &args) const {
 
 lp::test::RunResult Minixen::act(const std::vector<std::string> &args) const {
   lp::test::RunResult r = tool(args);
-  for (int attempt = 0; attempt < 10 && r.status == 2; attempt++) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kGuardMs);
+  while (r.status == 2 && std::chrono::steady_clock::now() < deadline) {
     bool timed_out = r.output.find("16 (Device or resource busy)") != std::string::npos ||
                      r.output.find("didn't complete") != std::string::npos;
     if (!timed_out || r.output.find("can't") != std::string::npos)

@@ -53,7 +53,8 @@ Report parse(const std::string &text) {
 // Waits until the workload has run at least `more` further iterations.
 Report settle(const Minixen &m, unsigned long more = 50) {
   Report start = parse(m.tool({"workload"}).output);
-  for (int i = 0; i < 100; i++) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(minixen::test::kGuardMs);
+  while (std::chrono::steady_clock::now() < deadline) {
     Report now = parse(m.tool({"workload"}).output);
     if (now.iterations >= start.iterations + more)
       return now;

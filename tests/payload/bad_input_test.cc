@@ -1,22 +1,19 @@
 // livepatch-build on bad input: each failure has its message, its exit code,
 // no payload, and the user's tree is left byte-identical.
+#include "controlled_run.h"
 #include "minitree.h"
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <thread>
 
 using lp::test::MiniTree;
 using lp::test::RunResult;
 namespace fs = std::filesystem;
 
-extern char **environ;
 
 namespace {
 
@@ -173,43 +170,20 @@ TEST_CASE("bad input: bad build-id hex", "[livepatch-build][bad]") {
 TEST_CASE("bad input: SIGINT stops the build, exit 130, tree unchanged, no payload",
           "[livepatch-build][bad][interrupt]") {
   MiniTree t;
-  // Make the original build pause so the signal arrives mid-build.
+  // Make the original build pause, saying so on fd 3 (controlled_run.h), so
+  // the signal arrives mid-build; the pause lasts until it is killed.
   std::ofstream(t.src() + "/xen/Makefile", std::ios::app)
-      << "\nxen-syms: pause\n.PHONY: pause\npause:\n\t@echo PAUSED; sleep 60\n";
+      << "\nxen-syms: pause\n.PHONY: pause\npause:\n\t@echo \"paused $$$$\" >&3; exec sleep 100000\n";
   auto before = t.snapshot();
   std::string log = t.dir().file("run.log");
-  std::vector<std::string> args = {lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
-                                   MiniTree::patch("01-table-bounds.patch"), "-c", t.config(),
-                                   "-o", t.out(), "--depends", lp::test::kDepends,
-                                   "--cache-dir", t.cache()};
-  std::vector<char *> argv;
-  for (auto &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid;
-  REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
-
-  auto started = std::chrono::steady_clock::now();
-  auto paused = [&] {
-    std::ifstream in(t.out() + "/build_full_compile.log");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return text.find("PAUSED") != std::string::npos;
-  };
-  while (!paused() && std::chrono::steady_clock::now() - started < std::chrono::seconds(60))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(paused());
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  auto took = std::chrono::steady_clock::now() - started;
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 130);
-  CHECK(took < std::chrono::seconds(30)); // the 60 s sleep was killed
+  lp::test::ControlledRun run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
+                               MiniTree::patch("01-table-bounds.patch"), "-c", t.config(), "-o",
+                               t.out(), "--depends", lp::test::kDepends, "--cache-dir", t.cache()},
+                              {}, log);
+  REQUIRE(run.wait_for("paused"));
+  run.signal_tool(SIGINT);
+  CHECK(run.wait_exit() == 130);
+  CHECK(run.wait_all_gone()); // the paused recipe was stopped too
   CHECK(no_payload(t));
   CHECK(t.snapshot() == before);
   std::ifstream in(log);
