@@ -144,7 +144,7 @@ void warn_changed_init_sections(Analysis &orig, Analysis &patched, Log &log) {
   }
 }
 
-Verdict compare(Analysis &orig, Analysis &patched, Log &log) {
+Verdict compare(Analysis &orig, Analysis &patched, const LineMap *map, Log &log) {
   Verdict v;
   for (const auto &u : patched.units)
     if (patched.ignored_sections.count(u->section))
@@ -183,7 +183,7 @@ Verdict compare(Analysis &orig, Analysis &patched, Log &log) {
       log.normal(fmt::format("changed function {} has no section of its own", u.name()));
     }
   }
-  find_line_only_changes(orig, patched, log);
+  find_line_only_changes(orig, patched, map, log);
   apply_ignore_functions(patched, v, log);
   for (const auto &u : patched.units) {
     if (u->function && !u->parent && u->status == UnitStatus::Changed)
@@ -211,13 +211,14 @@ void apply_ignore_functions(Analysis &patched, Verdict &v, Log &log) {
       throw FileError(patched.path, fmt::format(".livepatch.ignore.functions: {} is not a function",
                                                 r.sym->display_name()));
     Unit *u = ref.unit;
-    log.normal(fmt::format("ignoring function: {}", u->name()));
+    log.normal(fmt::format("ignoring function: {}", u->xen_name()));
     if (u->status != UnitStatus::Changed)
       log.normal(fmt::format("NOTICE: no change detected in function {}, unnecessary "
                              "LIVEPATCH_IGNORE_FUNCTION()?",
                              u->name()));
     u->status = UnitStatus::Same;
     u->ignored = true;
+    u->ignore_reason = "LIVEPATCH_IGNORE_FUNCTION";
     v.ignored.push_back(u);
   }
 }

@@ -61,9 +61,9 @@ void analyse(Analysis &a, const StructSizes &sizes) {
   assign_keys(a);
 }
 
-std::string display(const Unit *u) {
-  return std::string(u->twin ? u->twin->name() : u->name());
-}
+// The name the payload carries for a unit: Xen's name of the function it
+// replaces (file#name for a static), or its own for a new one.
+std::string display(const Unit *u) { return u->twin ? u->twin->xen_name() : u->xen_name(); }
 
 void debug_dump(const Analysis &a, Log &log) {
   if (!log.debugging())
@@ -108,20 +108,23 @@ Status run(const Options &o, Result &res, Log &log) {
   std::vector<StaticDoubt> doubts = correlate(orig, patched);
   hash_units(orig);
   hash_units(patched);
-  Verdict v = compare(orig, patched, log);
+  std::optional<LineMap> line_map;
+  if (!o.line_map.empty())
+    line_map = read_line_map(o.line_map);
+  Verdict v = compare(orig, patched, line_map ? &*line_map : nullptr, log);
   refuse_static_doubts(doubts, v);
   debug_dump(patched, log);
 
   for (const Unit *u : v.added)
-    log.normal(fmt::format("new function: {}", u->name()));
+    log.normal(fmt::format("new function: {}", display(u)));
   for (const Unit *u : v.changed)
     log.normal(fmt::format("changed function: {}", display(u)));
   for (const Unit *u : v.changed)
     res.changed.push_back(display(u));
   for (const Unit *u : v.added)
-    res.added.push_back(std::string(u->name()));
+    res.added.push_back(display(u));
   for (const Unit *u : v.ignored)
-    res.ignored.push_back(display(u));
+    res.ignored.push_back({display(u), u->ignore_reason});
   if (o.explain)
     explain_changes(orig, patched, v, log);
   if (!check_type_layouts(orig, patched, o, v, res, log))

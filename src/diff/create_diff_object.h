@@ -39,6 +39,7 @@ struct Options {
   // DWARF types (type_layout.cc). Empty: the objects' own DWARF, if any.
   std::string original_debug;
   std::string patched_debug;
+  std::string line_map;      // --line-map: original -> patched lines per file (empty: none)
 };
 
 struct Refusal {
@@ -66,11 +67,18 @@ struct LayoutChange {
   std::vector<std::string> functions; // changed and new functions that depend on it
 };
 
+// A changed function left out of the payload, and why.
+struct IgnoredFunction {
+  std::string name;   // Xen's name: name, or file#name for a static
+  std::string reason; // e.g. "LIVEPATCH_IGNORE_FUNCTION" or "only __LINE__ moved: ..."
+  bool operator==(const IgnoredFunction &) const = default;
+};
+
 struct Result {
   Status status = kError;
-  std::vector<std::string> changed;   // Xen names of changed functions, output order
-  std::vector<std::string> added;     // new functions
-  std::vector<std::string> ignored;   // functions ignored by marker or as __LINE__ noise
+  std::vector<std::string> changed;   // Xen names (file#name for statics), output order
+  std::vector<std::string> added;     // new functions, Xen names
+  std::vector<IgnoredFunction> ignored; // ignored by marker or as __LINE__ noise
   std::vector<std::string> hooks;     // hook functions found
   std::vector<Refusal> refusals;
   std::vector<LayoutChange> layout_changes;        // in report order

@@ -25,7 +25,12 @@ int main(int argc, char **argv) {
   app.add_flag("-r,--resolve", o.resolve, "Fill old_addr from xen-syms");
   app.add_option("--json", o.json, "Write a JSON report of the verdict to FILE");
   app.add_flag("--explain", o.explain,
-               "Show the first differing instruction of each changed function");
+               "Show the first differing instruction of each changed function, the file:line "
+               "its BUG/WARN/ASSERT will report, and why functions were left out");
+  app.add_option("--line-map", o.line_map,
+                 "Text file of '<file> <old_first> <old_last> <delta>' records: how the patch "
+                 "moved source lines (livepatch-build writes it); confirms __LINE__-only "
+                 "changes exactly");
   app.add_option("--struct-sizes", o.struct_sizes,
                  "key=value file with alt_instr, bug_frame, exception_table_entry, alt_call sizes");
   app.add_option("--xen-version", o.xen_version,

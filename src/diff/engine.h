@@ -125,6 +125,7 @@ struct Unit {
   Unit *twin = nullptr;
   UnitStatus status = UnitStatus::New;
   bool line_only = false;      // differs only in __LINE__ immediates
+  std::string ignore_reason;   // why a changed function is left out (reports)
 
   std::string_view name() const { return sym->name; }
   bool global() const { return !sym->is_local(); }
@@ -218,9 +219,22 @@ struct StaticDoubt {
 std::vector<StaticDoubt> correlate(Analysis &orig, Analysis &patched);
 void refuse_static_doubts(const std::vector<StaticDoubt> &doubts, Verdict &v);
 
+// line_map.cc: the --line-map input (original line -> patched line, per file)
+struct LineMap {
+  struct Record {
+    int64_t first = 0, last = 0, delta = 0;
+  };
+  std::unordered_map<std::string, std::vector<Record>> files; // by normal_source_path, sorted
+  // The line `line` of `file` carries in the patched build.
+  int64_t patched_line(const std::string &file, int64_t line) const;
+};
+LineMap read_line_map(const std::string &path);
+std::string normal_source_path(std::string_view path);
+
 // line_numbers.cc
-void find_line_only_changes(Analysis &orig, Analysis &patched, Log &log);
+void find_line_only_changes(Analysis &orig, Analysis &patched, const LineMap *map, Log &log);
 int bug_frame_line(const Entry &e);
+std::optional<std::string> bug_frame_file(const Entry &e);
 
 // Everything the comparison decided.
 struct Verdict {
@@ -232,7 +246,7 @@ struct Verdict {
 
 // compare.cc
 void find_ignored_sections(Analysis &orig, Analysis &patched, Log &log);
-Verdict compare(Analysis &orig, Analysis &patched, Log &log);
+Verdict compare(Analysis &orig, Analysis &patched, const LineMap *map, Log &log);
 void apply_ignore_functions(Analysis &patched, Verdict &v, Log &log);
 
 // The payload's contents, in input terms.

@@ -7,11 +7,14 @@
 //
 // --explain answers "why is this function in my payload?": for each changed
 // function it finds the first instruction whose masked bytes or relocation
-// meaning differ between original and patched, and prints both disassembled.
+// meaning differ between original and patched, and prints both disassembled;
+// it also says which file:line each of the function's BUG/WARN/ASSERT will
+// report once applied, and why each ignored function was left out.
 #include "diff/engine.h"
 
 #include "elf/json_string.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace lp::diff {
@@ -85,11 +88,38 @@ std::string explain_one(Analysis &orig, Analysis &patched, const Unit &o, const 
                      p.name());
 }
 
+// Where a changed function's BUG/WARN/ASSERT will point once the payload is
+// applied: the lines its own bug frames carry. livepatch-build's #line
+// directives make them the patched file's numbers inside a hunk and the
+// original file's below it (docs/line-numbers.md).
+std::string explain_frames(const Unit &p) {
+  std::vector<std::pair<std::string, int>> where;
+  for (const Entry *e : p.entries)
+    if (auto file = e->desc->line_bits ? bug_frame_file(*e) : std::nullopt)
+      where.emplace_back(*file, bug_frame_line(*e));
+  if (where.empty())
+    return "";
+  std::sort(where.begin(), where.end());
+  where.erase(std::unique(where.begin(), where.end()), where.end());
+  std::string list;
+  for (const auto &[file, line] : where)
+    list += fmt::format("{}{}:{}", list.empty() ? "" : ", ", file, line);
+  return fmt::format("explain: {}: its BUG/WARN/ASSERT report {} (the patched file's line inside "
+                     "a patch hunk, the original file's below one)",
+                     p.xen_name(), list);
+}
+
 } // namespace
 
 void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &log) {
-  for (const Unit *u : v.changed)
+  for (const Unit *u : v.changed) {
     log.normal(explain_one(orig, patched, *u->twin, *u));
+    if (std::string frames = explain_frames(*u); !frames.empty())
+      log.normal(frames);
+  }
+  for (const Unit *u : v.ignored)
+    log.normal(fmt::format("explain: {}: left out of the payload: {}", u->xen_name(),
+                           u->ignore_reason));
 }
 
 std::string json_report(const Result &r, const Options &o) {
@@ -100,7 +130,11 @@ std::string json_report(const Result &r, const Options &o) {
                      static_cast<int>(r.status));
   out += fmt::format("  \"changed_functions\": {},\n", list(r.changed));
   out += fmt::format("  \"new_functions\": {},\n", list(r.added));
-  out += fmt::format("  \"ignored_functions\": {},\n", list(r.ignored));
+  out += "  \"ignored_functions\": [";
+  for (size_t i = 0; i < r.ignored.size(); ++i)
+    out += fmt::format("{}\n    {{\"name\": {}, \"reason\": {}}}", i ? "," : "",
+                       quote(r.ignored[i].name), quote(r.ignored[i].reason));
+  out += r.ignored.empty() ? "],\n" : "\n  ],\n";
   out += fmt::format("  \"hooks\": {},\n", list(r.hooks));
   out += "  \"refusals\": [";
   for (size_t i = 0; i < r.refusals.size(); ++i) {

@@ -160,7 +160,7 @@ int user(int x) { return helper(x) * 2; }
   Outcome o = run_sources(dir, src, std::string(src).replace(std::string(src).find("x + 1"), 5, "x + 2"));
   INFO(o.log_text());
   REQUIRE(o.status() == 0);
-  CHECK(o.result.changed == Strings{"helper"});
+  CHECK(o.result.changed == Strings{"common/x.c#helper"});
   CHECK(o.funcs().at(0).name == "common/x.c#helper");
   CHECK(o.funcs().at(0).new_sym == "common/x.c#helper");
   CHECK(defined(o, "common/x.c#helper")->is_local());
@@ -214,8 +214,8 @@ int f(int x) { return check(x) + 1; }
   INFO(o.log_text());
   REQUIRE(o.status() == 0);
   CHECK(o.result.changed == Strings{"f"});
-  CHECK(o.result.added == Strings{"check"});
-  CHECK(o.logged("new function: check"));
+  CHECK(o.result.added == Strings{"common/x.c#check"});
+  CHECK(o.logged("new function: common/x.c#check"));
   CHECK(defined(o, "common/x.c#check"));
   CHECK(o.funcs().size() == 1);
 }
@@ -238,7 +238,7 @@ op_t pick(int k) { return k ? thrice : twice; }
   INFO(o.log_text());
   REQUIRE(o.status() == 0);
   CHECK(o.result.changed == Strings{"pick"});
-  CHECK(o.result.added == Strings{"thrice"});
+  CHECK(o.result.added == Strings{"common/x.c#thrice"});
   CHECK(o.has_section(".text.thrice"));
   CHECK(undefined(o, "common/x.c#twice"));
 }
@@ -504,7 +504,7 @@ void renumbered_clone(const std::string &from, const std::string &to) {
   Outcome base = run_pair(dir, p);
   INFO(base.log_text());
   REQUIRE(base.status() == 0);
-  REQUIRE(base.result.changed == Strings{"big.constprop.0"});
+  REQUIRE(base.result.changed == Strings{"common/x.c#big.constprop.0"});
   std::string patched = dir.file("p/x.o");
   RunResult r = run({"objcopy", "--redefine-sym", "big.constprop.0=" + to, "--rename-section",
                      ".text.big.constprop.0=.text." + to, patched});
@@ -526,7 +526,7 @@ void renumbered_clone(const std::string &from, const std::string &to) {
   auto res = lp::diff::create_diff_object(o);
   INFO(res.error);
   REQUIRE(res.status == 0);
-  CHECK(res.changed == Strings{from});
+  CHECK(res.changed == Strings{"common/x.c#" + from});
   CHECK(res.added.empty());
   auto out = lp::elf::read_object(o.output);
   const auto *funcs = out.section_named(".livepatch.funcs");
@@ -870,7 +870,9 @@ TEST_CASE("LIVEPATCH_IGNORE_FUNCTION treats a function as unchanged", "[diff]") 
   INFO(o.log_text());
   CHECK(o.status() == 3);
   CHECK(o.logged("ignoring function: g"));
-  CHECK(o.result.ignored == Strings{"g"});
+  REQUIRE(o.result.ignored.size() == 1);
+  CHECK(o.result.ignored[0].name == "g");
+  CHECK(o.result.ignored[0].reason == "LIVEPATCH_IGNORE_FUNCTION");
 }
 
 TEST_CASE("LIVEPATCH_IGNORE_SECTION ignores a section in both objects", "[diff]") {
