@@ -33,6 +33,20 @@ void run_one(const DiffJob &job, DiffResult &r) {
   parse_diff_log(r);
 }
 
+// "NAME: REASON" after `marker`, or NAME alone with `reason`.
+bool take_ignored(const std::string &line, const std::string &marker, const std::string &reason,
+                  std::vector<std::pair<std::string, std::string>> &out) {
+  std::vector<std::string> text;
+  if (!take_after(line, marker, text))
+    return false;
+  auto sep = text[0].find(": ");
+  if (sep == std::string::npos)
+    out.emplace_back(text[0], reason);
+  else
+    out.emplace_back(text[0].substr(0, sep), text[0].substr(sep + 2));
+  return true;
+}
+
 } // namespace
 
 void parse_diff_log(DiffResult &r) {
@@ -41,7 +55,8 @@ void parse_diff_log(DiffResult &r) {
   while (std::getline(in, line)) {
     if (take_after(line, "changed function: ", r.changed) ||
         take_after(line, "new function: ", r.added) ||
-        take_after(line, "ignoring function: ", r.ignored))
+        take_ignored(line, "ignoring function: ", "LIVEPATCH_IGNORE_FUNCTION", r.ignored) ||
+        take_ignored(line, "ignoring __LINE__-only change in function: ", "", r.ignored))
       continue;
     if (is_layout_line(line)) {
       r.layout.push_back(line);

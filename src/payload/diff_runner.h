@@ -5,9 +5,9 @@
 // object order, each under upstream's "Run create-diff-object on <obj>"
 // header, so the log is the same whatever the scheduling. The normal-level
 // lines create-diff-object prints ("changed function: F", "new function: F",
-// "ignoring function: F") feed the run summary, its type-layout lines
-// (layout_report.h) the layout report; on exit 2 its other lines are the
-// reason shown to the user.
+// "ignoring function: F", "ignoring __LINE__-only change in function: F: why")
+// feed the run summary, its type-layout lines (layout_report.h) the layout
+// report; on exit 2 its other lines are the reason shown to the user.
 #pragma once
 
 #include <string>
@@ -25,7 +25,8 @@ struct DiffResult {
   std::string object;
   int status = 0;       // 0 changed, 1 error, 2 unsupported, 3 no change, 128+n signal
   std::string log;
-  std::vector<std::string> changed, added, ignored; // function names
+  std::vector<std::string> changed, added;          // function names (file#name for statics)
+  std::vector<std::pair<std::string, std::string>> ignored; // name, reason
   std::vector<std::string> layout;                  // type-layout findings, as logged
   std::vector<std::string> errors;                  // every other line: diagnostics
 };

@@ -6,7 +6,8 @@
 //   2. the original build: found in the cache (build_cache.h) or done once,
 //      in a private copy of the tree, with livepatch-gcc already in
 //      CROSS_COMPILE and the build date and time pinned;
-//   3. the patched build: the patch applied to the cache's build copy and an
+//   3. the patched build: the patch applied to the cache's build copy, #line
+//      directives added below its hunks (line_directives.h) and an
 //      incremental make with capture on; originals of the rebuilt objects
 //      come from the pristine copy; xen-syms and the special-section sizes
 //      are recorded in the output folder;
@@ -33,6 +34,7 @@
 #include "payload/build_date.h"
 #include "payload/build_id_note.h"
 #include "payload/diff_runner.h"
+#include "payload/line_directives.h"
 #include "payload/digest.h"
 #include "payload/disk_space.h"
 #include "payload/loader_check.h"
@@ -320,6 +322,8 @@ void Pipeline::patched_build(CacheEntry &entry) {
   progress_.begin("patched_build", fmt::format("Apply patch and build with {} CPU(s)", o_.cpus));
   entry.set_build_dirty(true);
   apply_patch(entry.build(), false);
+  for (const std::string &line : rewrite_build_copy(o_.patch, entry.pristine(), entry.build(), out_))
+    fmt::print("            {}\n", line);
   std::string capture = path("patched");
   fs::create_directories(capture);
   ProcessOptions env = make_env(path("build_patched_compile.log"));
@@ -422,6 +426,8 @@ std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
       job.argv.push_back("-d");
     if (o_.prelink)
       job.argv.push_back("-r");
+    if (fs::exists(path("line-map")))
+      job.argv.insert(job.argv.end(), {"--line-map", path("line-map")});
     // Log lines name the object by its path below xen/, as Xen names things.
     std::string below_xen = object_below_xen(obj);
     std::string original_debug = side_object_path(path("debug-objects"), "original", obj);
@@ -490,7 +496,8 @@ void Pipeline::diff_phase() {
   for (const DiffResult &r : results) {
     report_.functions_changed.insert(report_.functions_changed.end(), r.changed.begin(), r.changed.end());
     report_.functions_new.insert(report_.functions_new.end(), r.added.begin(), r.added.end());
-    report_.functions_ignored.insert(report_.functions_ignored.end(), r.ignored.begin(), r.ignored.end());
+    for (const auto &[name, reason] : r.ignored)
+      report_.functions_ignored.push_back({r.object, name, reason});
     if (r.status == 0) {
       objects.push_back(path("output/" + r.object));
     } else if (r.status == 2) {

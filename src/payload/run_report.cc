@@ -20,6 +20,16 @@ std::string list(std::vector<std::string> v) {
   return out + "]";
 }
 
+std::string ignored_list(std::vector<IgnoredFunction> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); i++)
+    out += fmt::format("{}{{\"name\": {}, \"object\": {}, \"reason\": {}}}", i ? ", " : "",
+                       quote(v[i].name), quote(v[i].object), quote(v[i].reason));
+  return out + "]";
+}
+
 } // namespace
 
 std::string report_json(const RunReport &r) {
@@ -46,7 +56,7 @@ std::string report_json(const RunReport &r) {
       quote(r.build_id), quote(r.depends), quote(r.xen_depends), quote(r.cache), quote(r.check),
       quote(r.signature), quote(r.xen_version), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
       list(r.objects_ignored), list(r.functions_changed), list(r.functions_new),
-      list(r.functions_ignored), list(r.refusals), layout_changes_json(r.layout),
+      ignored_list(r.functions_ignored), list(r.refusals), layout_changes_json(r.layout),
       list(r.layout.possible), sources, list(r.stripped_symbols), t);
 }
 

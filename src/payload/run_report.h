@@ -18,6 +18,12 @@
 
 namespace lp::payload {
 
+// A changed function create-diff-object left out, and why.
+struct IgnoredFunction {
+  std::string object, name, reason;
+  auto operator<=>(const IgnoredFunction &) const = default;
+};
+
 struct RunReport {
   std::string name;
   std::string payload;
@@ -28,7 +34,8 @@ struct RunReport {
   std::string signature; // "note", "appended" or "" (unsigned)
   std::string xen_version; // the target release, e.g. "4.20"
   std::vector<std::string> objects_rebuilt, objects_diffed, objects_new, objects_ignored;
-  std::vector<std::string> functions_changed, functions_new, functions_ignored;
+  std::vector<std::string> functions_changed, functions_new;
+  std::vector<IgnoredFunction> functions_ignored;
   std::vector<std::string> refusals;
   LayoutReport layout;
   // "side_objects", "own_dwarf", "assembly", "no_record" -> objects

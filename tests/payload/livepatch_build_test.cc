@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 using lp::test::MiniTree;
 using lp::test::RunResult;
@@ -250,4 +251,66 @@ TEST_CASE("livepatch-build: signing options are validated before building",
   CHECK_THAT(bad_format.output, Catch::Contains("ERROR: --sign-format must be note or appended."));
   CHECK(!fs::exists(t.out("a")));
   CHECK(!fs::exists(t.out("b")));
+}
+
+namespace {
+
+// xen/common/lines.c with three __LINE__ users; `patched` adds a comment
+// block at the top and changes b_fn only.
+std::string lines_c(bool patched) {
+  std::string s = "#include <xen/lib.h>\n";
+  if (patched)
+    s += "/*\n * The fix below needs\n * a word of explanation.\n */\n";
+  s += "int a_fn(int x)\n{\n    if (x > 5)\n        printk(\"a %d\", __LINE__);\n    return x;\n}\n\n"
+       "int b_fn(int x)\n{\n    if (x > 5)\n        printk(\"b %d\", __LINE__);\n";
+  s += patched ? "    return x + 2;\n}\n\n" : "    return x + 1;\n}\n\n";
+  s += "int c_fn(int x)\n{\n    if (x > 5)\n        printk(\"c %d\", __LINE__);\n    return x;\n}\n";
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("livepatch-build: lines added above __LINE__ users leave only the changed function",
+          "[livepatch-build][e2e][lines]") {
+  MiniTree t;
+  t.dir().write("src/xen/common/lines.c", lines_c(false));
+  {
+    std::ofstream mk(t.src() + "/xen/common/Makefile", std::ios::app);
+    mk << "obj-y += lines.o\n";
+  }
+  std::string orig = t.dir().write("orig-lines.c", lines_c(false));
+  std::string patched = t.dir().write("patched-lines.c", lines_c(true));
+  RunResult d = lp::test::run({"diff", "-u", "--label", "a/xen/common/lines.c", "--label",
+                               "b/xen/common/lines.c", orig, patched});
+  REQUIRE(d.status == 1);
+  std::string patch = t.dir().write("lines.patch", d.output);
+  auto before = t.snapshot();
+  RunResult r = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p", patch,
+                               "-c", t.config(), "-o", t.out(), "--depends", lp::test::kDepends,
+                               "--cache-dir", t.cache(), "-j", "2", "--json",
+                               t.dir().file("r.json")});
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(t.snapshot() == before);
+  CHECK(funcs_names(t.out() + "/lines.livepatch") == std::vector<std::string>{"b_fn"});
+  CHECK(read_text(t.out() + "/line-map").empty());
+  CHECK_THAT(read_text(t.out() + "/line-directives.log"),
+             Catch::Contains("xen/common/lines.c: 2 hunk(s), 3 #line directive(s), 0 line "
+                                            "range(s) still shifted"));
+  CHECK_THAT(read_text(t.dir().file("r.json")), Catch::Contains("\"changed\": [\"b_fn\"]"));
+
+  // The cache's build copy held the rewritten lines.c: the next build restores
+  // it from the pristine copy, so a patch to another file sees the original.
+  std::string entry;
+  for (const auto &e : fs::directory_iterator(t.cache()))
+    if (fs::is_directory(e.path() / "pristine"))
+      entry = e.path().string();
+  REQUIRE(!entry.empty());
+  CHECK_THAT(read_text(entry + "/build/xen/common/lines.c"), Catch::Contains("#line"));
+  RunResult second = t.build("01-table-bounds.patch", {}, "second");
+  INFO(second.output);
+  REQUIRE(second.status == 0);
+  CHECK(funcs_names(t.out("second") + "/01-table-bounds.livepatch") ==
+        std::vector<std::string>{"do_table_op"});
+  CHECK(read_text(entry + "/build/xen/common/lines.c") == lines_c(false));
 }
