@@ -1049,7 +1049,7 @@ NI int f(int x) { return helper(x) * 3 + 1; }
   Outcome o = run_sources(dir, orig, patched);
   INFO(o.log_text());
   CHECK(o.status() == 2);
-  CHECK(o.result.added == Strings{"helper"});
+  CHECK(o.result.added == Strings{"common/x.c#helper"});
   REQUIRE(o.result.refusals.size() == 1);
   CHECK(o.result.refusals[0].reason ==
         "unknown section .smp_locks refers to new function helper: its entries would be lost "
