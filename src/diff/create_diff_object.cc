@@ -147,7 +147,8 @@ Status run(const Options &o, Result &res, Log &log) {
   if (v.refusals.empty())
     out = build_output({&o, &orig, &patched, &v, &inc, &xen, &expectations, &log, target.release},
                        v.refusals);
-  locate_refusals(o.patched, v.refusals);
+  // The side object holds the DWARF when the build itself has none (Xen 4.17).
+  locate_refusals(o.patched_debug.empty() ? o.patched : o.patched_debug, v.refusals);
   res.refusals = v.refusals;
   if (!v.refusals.empty()) {
     for (const Refusal &r : v.refusals)
