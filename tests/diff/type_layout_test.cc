@@ -33,13 +33,6 @@ std::string refusal_of(const Outcome &o) {
   return "";
 }
 
-std::string read_text(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A structure with live instances (a global) and a changed function reading it.
 constexpr const char *kStructUser = R"(
 struct grant { int a; int b; };

@@ -13,15 +13,6 @@ using namespace lp::payload;
 using lp::test::TempDir;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string text_of(const std::string &path) {
-  auto b = lp::test::file_bytes(path);
-  return std::string(b.begin(), b.end());
-}
-
-} // namespace
-
 TEST_CASE("compile record: paths under the root are written relative to it", "[compile-record]") {
   CompileRecord rec{"xen/common/a.o", "/b/build/xen", "common/a.c",
                     {"gcc", "-I/b/build/xen/include", "-Wp,-MD,common/.a.o.d", "-c", "common/a.c",
@@ -114,13 +105,13 @@ TEST_CASE("wrapper: a captured compile leaves its record beside the object", "[w
   CHECK(fs::exists(dir.file("cap/xen/common/a.o")));
   std::string record = dir.file("cap/xen/common/a.o.compile");
   REQUIRE(fs::exists(record));
-  CHECK(text_of(record) == "livepatch-compile-record 1\n"
+  CHECK(lp::test::read_text(record) == "livepatch-compile-record 1\n"
                            "object xen/common/a.o\n"
                            "directory xen\n"
                            "source common/a.c\n"
                            "arg gcc\narg -O2\narg -I$ROOT/xen/include\narg -c\narg common/a.c\n"
                            "arg -o\narg common/.a.o.tmp\n");
-  CHECK(text_of(dir.file("cap/changed_objs")) == "xen/common/a.o\n");
+  CHECK(lp::test::read_text(dir.file("cap/changed_objs")) == "xen/common/a.o\n");
 
   // Without capture nothing is recorded; a failed compile records nothing.
   dir.write("src/xen/common/bad.c", "int b(void) { return }\n");

@@ -22,21 +22,11 @@
 using lp::test::ControlledRun;
 using lp::test::MiniTree;
 using lp::test::RunResult;
+using lp::test::funcs_names;
+using lp::test::read_text;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const std::string &path) {
-  auto b = lp::test::file_bytes(path);
-  return std::string(b.begin(), b.end());
-}
-
-std::vector<std::string> funcs_names(const std::string &payload) {
-  std::vector<std::string> out;
-  for (const auto &e : lp::payload::read_funcs(lp::elf::read_object(payload)))
-    out.push_back(e.name);
-  return out;
-}
 
 // Files below `dir` whose name holds `part`.
 std::vector<std::string> files_named(const std::string &dir, const std::string &part) {

@@ -21,24 +21,9 @@
 
 using lp::test::MiniTree;
 using lp::test::RunResult;
+using lp::test::funcs_names;
+using lp::test::read_text;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string read_text(const std::string &path) {
-  auto b = lp::test::file_bytes(path);
-  return std::string(b.begin(), b.end());
-}
-
-std::vector<std::string> funcs_names(const std::string &payload) {
-  auto obj = lp::elf::read_object(payload);
-  std::vector<std::string> out;
-  for (const auto &e : lp::payload::read_funcs(obj))
-    out.push_back(e.name);
-  return out;
-}
-
-} // namespace
 
 TEST_CASE("livepatch-build: bounds-check patch gives a payload replacing do_table_op",
           "[livepatch-build][e2e]") {

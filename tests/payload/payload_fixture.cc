@@ -1,6 +1,9 @@
 // Payload test fixtures (see payload_fixture.h).
 #include "payload_fixture.h"
 
+#include "elf/reader.h"
+#include "payload/funcs_table.h"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iterator>
@@ -55,6 +58,13 @@ void *funcs_ref __attribute__((used)) = &lp_funcs[0].old_addr;
 std::vector<uint8_t> file_bytes(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> funcs_names(const std::string &payload) {
+  std::vector<std::string> out;
+  for (const auto &e : lp::payload::read_funcs(lp::elf::read_object(payload)))
+    out.push_back(e.name);
+  return out;
 }
 
 } // namespace lp::test

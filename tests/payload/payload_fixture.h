@@ -26,4 +26,7 @@ std::string standard_diff_object(const TempDir &dir, const std::string &name = "
 
 std::vector<uint8_t> file_bytes(const std::string &path);
 
+// The names of a payload's .livepatch.funcs entries, in their order.
+std::vector<std::string> funcs_names(const std::string &payload);
+
 } // namespace lp::test

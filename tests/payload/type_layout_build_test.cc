@@ -13,14 +13,10 @@
 
 using lp::test::MiniTree;
 using lp::test::RunResult;
+using lp::test::read_text;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const std::string &path) {
-  auto b = lp::test::file_bytes(path);
-  return std::string(b.begin(), b.end());
-}
 
 size_t count(const std::string &text, const std::string &what) {
   size_t n = 0;

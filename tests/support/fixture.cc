@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sys/wait.h>
 
 namespace lp::test {
@@ -128,6 +129,11 @@ std::string tool_path(const std::string &name) {
       return p.string();
   }
   return std::string(LP_BINARY_DIR) + "/" + name;
+}
+
+std::string read_text(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 } // namespace lp::test

@@ -52,4 +52,8 @@ std::string compile_xen_c(const TempDir &dir, const std::string &name, const std
 // Path of a tool built by this project (e.g. "create-diff-object").
 std::string tool_path(const std::string &name);
 
+// The whole file as text; empty when it cannot be read (a test then fails on
+// what it expected to find, and can still print a log that may not exist).
+std::string read_text(const std::string &path);
+
 } // namespace lp::test
