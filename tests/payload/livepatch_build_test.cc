@@ -14,6 +14,7 @@
 #include "payload/modinfo.h"
 #include "sign/sign.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
@@ -298,4 +299,94 @@ TEST_CASE("livepatch-build: lines added above __LINE__ users leave only the chan
   CHECK(funcs_names(t.out("second") + "/01-table-bounds.livepatch") ==
         std::vector<std::string>{"do_table_op"});
   CHECK(read_text(entry + "/build/xen/common/lines.c") == lines_c(false));
+}
+
+namespace {
+
+// xen/common/twice.c, compiled into two objects the way Xen 4.17 compiles
+// arch/x86/mm/shadow/multi.c into guest_{2,3,4}.o: a wrapper per object
+// (twice_a.c: `#define MODE a` + `#include "twice.c"`), so each object's
+// STT_FILE, and the file part of its statics' names, is the wrapper.
+// `patched` adds a comment block at the top and changes twice_helper only;
+// twice_other's __LINE__ user sits below the new lines.
+std::string twice_c(bool patched) {
+  std::string s = "#include <xen/lib.h>\n#define CAT_(a, b) a##_##b\n#define CAT(a, b) CAT_(a, b)\n";
+  if (patched)
+    s += "/*\n * twice_helper() must not overflow.\n */\n";
+  s += "static __attribute__((noinline)) int twice_helper(int x)\n{\n";
+  s += patched ? "    return x > 1000 ? x : x + 1;\n}\n\n" : "    return x + 1;\n}\n\n";
+  s += "static __attribute__((noinline)) int twice_other(int x)\n{\n    if (x > 5)\n"
+       "        printk(\"other %d\", __LINE__);\n    return x;\n}\n\n"
+       "int CAT(twice_entry, MODE)(int x)\n{\n    return twice_helper(x) + twice_other(x);\n}\n";
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("livepatch-build: a file compiled into two objects is reported by the names the "
+          "payload carries, one per object",
+          "[livepatch-build][e2e][lines]") {
+  MiniTree t;
+  t.dir().write("src/xen/common/twice.c", twice_c(false));
+  t.dir().write("src/xen/common/twice_a.c", "#define MODE a\n#include \"twice.c\"\n");
+  t.dir().write("src/xen/common/twice_b.c", "#define MODE b\n#include \"twice.c\"\n");
+  {
+    std::ofstream mk(t.src() + "/xen/common/Makefile", std::ios::app);
+    mk << "obj-y += twice_a.o twice_b.o\n";
+  }
+  std::string orig = t.dir().write("orig-twice.c", twice_c(false));
+  std::string patched = t.dir().write("patched-twice.c", twice_c(true));
+  RunResult d = lp::test::run({"diff", "-u", "--label", "a/xen/common/twice.c", "--label",
+                               "b/xen/common/twice.c", orig, patched});
+  REQUIRE(d.status == 1);
+  std::string patch = t.dir().write("twice.patch", d.output);
+  RunResult r = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p", patch,
+                               "-c", t.config(), "-o", t.out(), "--depends", lp::test::kDepends,
+                               "--cache-dir", t.cache(), "-j", "2", "--json",
+                               t.dir().file("r.json")});
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  // Xen resolves each entry by this name: one symbol per wrapper in xen-syms.
+  std::vector<std::string> names = funcs_names(t.out() + "/twice.livepatch");
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"common/twice_a.c#twice_helper",
+                                          "common/twice_b.c#twice_helper"});
+  std::string json = read_text(t.dir().file("r.json"));
+  CHECK_THAT(json, Catch::Contains("\"functions\": {\"changed\": [\"common/twice_a.c#twice_helper\", "
+                                   "\"common/twice_b.c#twice_helper\"], \"new\": [], \"ignored\": []}"));
+  CHECK_THAT(read_text(t.out() + "/line-directives.log"),
+             Catch::Contains("xen/common/twice.c: 2 hunk(s)"));
+}
+
+TEST_CASE("livepatch-build: a static of one file compiled into two objects under one name is "
+          "refused as ambiguous",
+          "[livepatch-build][e2e][lines]") {
+  // Both objects' STT_FILE is common/twice.c, so xen-syms holds two
+  // common/twice.c#twice_helper and Xen, which finds a payload's functions by
+  // name, could not tell them apart. (Xen's own build refuses such a tree
+  // with CONFIG_LIVEPATCH: tools/symbols --error-dup.)
+  MiniTree t;
+  t.dir().write("src/xen/common/twice.c", twice_c(false));
+  {
+    std::ofstream mk(t.src() + "/xen/common/Makefile", std::ios::app);
+    mk << "obj-y += twice_a.o twice_b.o\n"
+          "common/twice_%.o: common/twice.c .config | include/xen/compile.h\n"
+          "\t@$(CC) $(CFLAGS) -DMODE=$* -c $< -o $(dir $@).$(notdir $@).tmp\n"
+          "\t@$(OBJCOPY) --redefine-sym $(notdir $<)=$< $(dir $@).$(notdir $@).tmp $@\n"
+          "\t@rm -f $(dir $@).$(notdir $@).tmp\n";
+  }
+  std::string orig = t.dir().write("orig-twice.c", twice_c(false));
+  std::string patched = t.dir().write("patched-twice.c", twice_c(true));
+  RunResult d = lp::test::run({"diff", "-u", "--label", "a/xen/common/twice.c", "--label",
+                               "b/xen/common/twice.c", orig, patched});
+  REQUIRE(d.status == 1);
+  std::string patch = t.dir().write("twice.patch", d.output);
+  RunResult r = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p", patch,
+                               "-c", t.config(), "-o", t.out(), "--depends", lp::test::kDepends,
+                               "--cache-dir", t.cache(), "-j", "2"});
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("local symbol common/twice.c#twice_helper is ambiguous: it "
+                                       "is defined more than once in that file"));
+  CHECK(!fs::exists(t.out() + "/twice.livepatch"));
 }
