@@ -16,7 +16,10 @@
 #     whose .livepatch.xen_depends names another build is made for the refusal
 #     check. Every patch in the version's refused folder (refused/ for 4.17.5)
 #     must be refused: livepatch-build exits 2, writes no payload, and prints
-#     each line of <name>.expect (no boot);
+#     each line of <name>.expect (no boot). A patch with a <name>.functions
+#     beside it (one name per line, as Xen names them: file#name for statics)
+#     must give a payload replacing exactly those functions (livepatch-check
+#     --show);
 #  3. boot.sh: one QEMU boot of that exact xen-syms, the version's scenario
 #     run by the dom0;
 #  4. check-transcript.sh: every step's exit status and output.
@@ -106,6 +109,18 @@ find_livepatch_build() {
   log "using $lpb"
 }
 
+# livepatch-check, for the payloads' function lists: beside livepatch-build
+# (installed), in the build tree it came from, or on PATH.
+find_livepatch_check() {
+  local d c
+  d=$(dirname "$lpb")
+  for c in "$d/livepatch-check" "$d/../../hypervisor/check/livepatch-check" \
+    "$repo/build/hypervisor/check/livepatch-check" "$(command -v livepatch-check || true)"; do
+    [[ -n $c && -x $c ]] && { lpcheck=$c; return; }
+  done
+  lpcheck=
+}
+
 build_id_of_file() { readelf -Wn "$1" | sed -n 's/.*Build ID: //p' | head -n1; }
 
 # The source tree livepatch-build gets: a copy, so that a tool bug cannot
@@ -162,7 +177,34 @@ payload_of() { # <name>: the payload livepatch-build left in out/<name>
   local f=$work/out/$1/$1.livepatch
   [[ -f $f ]] || die "livepatch-build reported success but $f does not exist"
   cp "$f" "$work/payloads/"
+  check_functions "$1" "$f"
   echo "$f"
+}
+
+# The functions a payload replaces, one per line, sorted: its .livepatch.funcs
+# names as livepatch-check --show lists them ("  <name>: old ..." below
+# "functions: N").
+payload_functions() { # <payload>
+  "$lpcheck" --show "$1" \
+    | awk '/^functions: / { f = 1; next } f && /^  / { sub(/^  /, ""); sub(/: old .*/, ""); print; next } { f = 0 }' \
+    | sort
+}
+
+# patches/<name>.functions: the exact functions the payload must replace.
+check_functions() { # <name> <payload>
+  local list=$patches/$1.functions want got
+  [[ -f $list ]] || return 0
+  if [[ -z $lpcheck ]]; then
+    build_failures+=("$1: livepatch-check not found, cannot check $list")
+    return 0
+  fi
+  want=$(grep -v -e '^#' -e '^$' "$list" | sort)
+  got=$(payload_functions "$2")
+  if [[ $got == "$want" ]]; then
+    log "$1: the payload replaces exactly ${want//$'\n'/ }"
+  else
+    build_failures+=("$1: the payload replaces [${got//$'\n'/ }], $list says [${want//$'\n'/ }]")
+  fi
 }
 
 # The first patch: the full original build, whose xen-syms is what boots.
@@ -282,6 +324,7 @@ main() {
   parse_args "$@"
   lock_work_folder
   find_livepatch_build
+  find_livepatch_check
   choose_cache_dir
   begin_phase "fetching Xen $XEN_VERSION's source and the dom0 packages"
   "$here/fetch.sh" --xen "$XEN_VERSION" >/dev/null
