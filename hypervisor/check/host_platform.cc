@@ -5,6 +5,7 @@
 
 #include "elf/error.h"
 #include "elf/image.h"
+#include "elf/reader.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -84,8 +85,9 @@ void HostPlatform::add_memory(uint64_t addr, std::span<const uint8_t> bytes, uin
 }
 
 void HostPlatform::load_image(const std::string &path) {
-  auto image = lp::elf::LinkedImage::open(path);
-  for (const auto &s : image.object().sections) {
+  auto image = lp::elf::LinkedImage::open(path); // checks that it is a linked image
+  const lp::elf::Object obj = lp::elf::read_object(path); // every section's bytes are loaded
+  for (const auto &s : obj.sections) {
     if (!s->is_alloc() || !s->addr)
       continue;
     if (s->is_nobits())
@@ -93,7 +95,7 @@ void HostPlatform::load_image(const std::string &path) {
     else
       add_memory(s->addr, s->data, s->data.size());
   }
-  for (const auto &s : image.object().symbols) {
+  for (const auto &s : obj.symbols) {
     std::string name = runtime_name(*s);
     if (!name.empty() && s->value)
       symbols_.emplace(name, s->value);

@@ -19,8 +19,7 @@ namespace lp::diff {
 namespace {
 
 bool has_alt_call_sites(const elf::LinkedImage &xen) {
-  return xen.object().section_named(".alt_call_sites") || xen.global("__alt_call_sites_start") ||
-         !xen.object().symbols_named("__alt_call_sites_start").empty();
+  return xen.section_named(".alt_call_sites") || xen.has_symbol_named("__alt_call_sites_start");
 }
 
 const elf::XenRelease &supported(elf::XenVersion v, const std::string &who, const std::string &file) {

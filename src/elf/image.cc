@@ -1,20 +1,30 @@
-// Lookups in a linked hypervisor image (xen-syms).
+// Lookups in a linked hypervisor image (xen-syms), read lazily.
 //
-// open() reads the image through the reader, then flattens its defined
-// symbols into ImageSymbols with their STT_FILE scope resolved to a string,
-// and indexes them by plain name. A global lookup filters the (short) list for
-// one name by binding; a local lookup filters it by file and refuses a pair
-// that occurs twice. Address reads binary-search the allocated PROGBITS
-// sections sorted by address.
+// open() maps the file (mapped_file.h), validates the ELF header and section
+// table (section_table.h) and every symbol table entry's name offset and
+// section index, which is one pass over 24-byte entries and touches no other
+// section. Nothing is copied: sections are views into the mapping, symbols
+// are read where they lie. A lookup by name scans the symbol table, tracking
+// the STT_FILE scope of locals, until kScansBeforeIndex lookups were made;
+// then the names of the lookup symbols are indexed once (views into the
+// string table, so the index holds no strings of its own) and later lookups
+// take the short list of one name. An ImageSymbol is made for a symbol the
+// first time a lookup returns it and kept, so pointers stay valid and equal
+// for the image's lifetime. Address reads binary-search the allocated
+// PROGBITS sections sorted by address. One mutex serialises lookups: they
+// are few per diffed object, and the index and the made symbols are shared.
 #include "elf/image.h"
 
 #include "elf/error.h"
-#include "elf/reader.h"
+#include "elf/mapped_file.h"
+#include "elf/section_table.h"
 
 #include <algorithm>
 #include <cstring>
 #include <elf.h>
 #include <fmt/format.h>
+#include <mutex>
+#include <unordered_map>
 
 namespace lp::elf {
 
@@ -26,23 +36,9 @@ std::string ImageSymbol::xen_name() const {
 
 namespace {
 
-bool is_lookup_symbol(const Symbol &s) {
-  if (s.is_file() || s.is_section() || s.name.empty())
-    return false;
-  return s.section != nullptr || s.shndx == SHN_ABS;
-}
-
-ImageSymbol to_image_symbol(const Symbol &s) {
-  ImageSymbol is;
-  is.name = s.name;
-  if (s.is_local() && s.file)
-    is.file = s.file->name;
-  is.address = s.value;
-  is.size = s.size;
-  is.type = s.type;
-  is.bind = s.bind;
-  return is;
-}
+// A run that asks for a handful of names (the release check, a few changed
+// functions) scans; one that asks for more pays for the index once.
+constexpr unsigned kScansBeforeIndex = 8;
 
 // One note record inside a SHT_NOTE section.
 struct Note {
@@ -75,12 +71,233 @@ template <typename F> bool for_each_note(std::span<const uint8_t> data, F &&f) {
   return false;
 }
 
-std::optional<Note> find_build_id(const Object &obj) {
-  for (const auto &s : obj.sections) {
-    if (s->type != SHT_NOTE)
+struct NameHash {
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+} // namespace
+
+struct LinkedImage::State {
+  std::string path;
+  MappedFile file;
+  SectionTable t;
+  std::vector<ImageSection> sections;
+  std::vector<const ImageSection *> by_addr; // allocated PROGBITS with contents, by address
+  const uint8_t *symtab = nullptr;
+  uint32_t nsyms = 0;
+  const char *strtab = nullptr;
+
+  std::mutex m; // guards everything below
+  unsigned scans = 0;
+  bool indexed = false;
+  std::unordered_map<std::string_view, std::vector<uint32_t>, NameHash> by_name;
+  std::vector<uint32_t> scope; // by symbol index: its STT_FILE symbol's index, 0 for none
+  std::unordered_map<uint32_t, std::unique_ptr<ImageSymbol>> made;
+  std::vector<ImageSymbol> all;
+  bool all_made = false;
+
+  Elf64_Sym sym(uint32_t i) const {
+    Elf64_Sym s;
+    std::memcpy(&s, symtab + size_t(i) * sizeof s, sizeof s);
+    return s;
+  }
+  const char *name_of(const Elf64_Sym &s) const { return strtab + s.st_name; }
+  bool modelled(uint32_t shndx) const {
+    return shndx != t.symtab && shndx != t.strtab && shndx != t.shstrndx;
+  }
+  bool is_lookup(const Elf64_Sym &s) const {
+    const uint8_t type = ELF64_ST_TYPE(s.st_info);
+    if (type == STT_FILE || type == STT_SECTION || !strtab[s.st_name])
+      return false;
+    return s.st_shndx == SHN_ABS || (s.st_shndx != SHN_UNDEF && s.st_shndx < SHN_LORESERVE);
+  }
+
+  void check_symbols();
+  void make_sections();
+  void build_index();
+  template <typename F> void each_named(std::string_view name, F &&f);
+  const ImageSymbol *make(uint32_t i, uint32_t file);
+  const ImageSymbol *find_global(std::string_view name, bool allow_weak);
+  const ImageSymbol *find_local(std::string_view file, std::string_view name);
+};
+
+// What the reader refuses in a symbol table, in its words, checked once.
+void LinkedImage::State::check_symbols() {
+  const Elf64_Shdr &st = t.sh[t.symtab];
+  const Elf64_Shdr &str = t.sh[t.strtab];
+  if (!str.sh_size && st.sh_size > sizeof(Elf64_Sym))
+    t.fail("symbol 1 has name offset 0, past the end of its string table (0 bytes)");
+  symtab = t.bytes.data() + st.sh_offset;
+  nsyms = static_cast<uint32_t>(st.sh_size / sizeof(Elf64_Sym));
+  strtab = reinterpret_cast<const char *>(t.bytes.data()) + str.sh_offset;
+  // Names at or past the last NUL run off the end of the string table.
+  uint64_t terminated = str.sh_size;
+  while (terminated > 0 && strtab[terminated - 1] != 0)
+    --terminated;
+  const uint32_t nsec = static_cast<uint32_t>(t.sh.size());
+  for (uint32_t i = 1; i < nsyms; ++i) {
+    const Elf64_Sym s = sym(i);
+    if (s.st_name >= str.sh_size)
+      t.string_at(t.strtab, s.st_name, "symbol", i); // throws, with the reader's message
+    if (s.st_name >= terminated)
+      t.fail(fmt::format("symbol {} has a name that runs past the end of its string table", i));
+    const uint16_t x = s.st_shndx;
+    if (x == SHN_UNDEF || x == SHN_ABS || x == SHN_COMMON)
+      continue;
+    const char *nm = name_of(s);
+    if (x == SHN_XINDEX)
+      t.fail(fmt::format("symbol {} ({}) uses SHN_XINDEX; extended section numbering is not "
+                         "supported",
+                         i, nm));
+    if (x >= SHN_LORESERVE)
+      t.fail(fmt::format("symbol {} ({}) has unsupported section index {:#x}", i, nm, x));
+    if (x >= nsec)
+      t.fail(fmt::format("symbol {} ({}) refers to section {}, but there are only {} sections", i,
+                         nm, x, nsec));
+    if (!modelled(x))
+      t.fail(fmt::format("symbol {} ({}) is defined in {}, which is not a section the model holds",
+                         i, nm, t.names[x]));
+  }
+}
+
+void LinkedImage::State::make_sections() {
+  sections.reserve(t.sh.size());
+  for (uint32_t i = 1; i < t.sh.size(); ++i) {
+    const Elf64_Shdr &h = t.sh[i];
+    sections.push_back({t.names[i], h.sh_type, h.sh_flags, h.sh_addr, h.sh_size, t.contents(i)});
+  }
+  for (const ImageSection &s : sections)
+    if ((s.flags & SHF_ALLOC) && s.type == SHT_PROGBITS && s.size)
+      by_addr.push_back(&s);
+  std::sort(by_addr.begin(), by_addr.end(),
+            [](const ImageSection *a, const ImageSection *b) { return a->addr < b->addr; });
+}
+
+void LinkedImage::State::build_index() {
+  scope.assign(nsyms, 0);
+  uint32_t file = 0;
+  for (uint32_t i = 1; i < nsyms; ++i) {
+    const Elf64_Sym s = sym(i);
+    if (ELF64_ST_TYPE(s.st_info) == STT_FILE)
+      file = i;
+    else if (ELF64_ST_BIND(s.st_info) == STB_LOCAL)
+      scope[i] = file;
+    if (is_lookup(s))
+      by_name[name_of(s)].push_back(i);
+  }
+  indexed = true;
+}
+
+// Calls f(index, file scope) for every lookup symbol named `name`, in symbol table order.
+template <typename F> void LinkedImage::State::each_named(std::string_view name, F &&f) {
+  if (!indexed && ++scans > kScansBeforeIndex)
+    build_index();
+  if (indexed) {
+    auto it = by_name.find(name);
+    if (it != by_name.end())
+      for (uint32_t i : it->second)
+        if (f(i, scope[i]))
+          return;
+    return;
+  }
+  uint32_t file = 0;
+  for (uint32_t i = 1; i < nsyms; ++i) {
+    const Elf64_Sym s = sym(i);
+    const char *nm = name_of(s);
+    if (ELF64_ST_TYPE(s.st_info) == STT_FILE) {
+      file = i;
+      continue;
+    }
+    if (nm[0] != name[0] || name != nm || !is_lookup(s))
+      continue;
+    if (f(i, ELF64_ST_BIND(s.st_info) == STB_LOCAL ? file : 0))
+      return;
+  }
+}
+
+const ImageSymbol *LinkedImage::State::make(uint32_t i, uint32_t file) {
+  auto &slot = made[i];
+  if (!slot) {
+    const Elf64_Sym s = sym(i);
+    slot = std::make_unique<ImageSymbol>();
+    slot->name = name_of(s);
+    if (file)
+      slot->file = name_of(sym(file));
+    slot->address = s.st_value;
+    slot->size = s.st_size;
+    slot->type = ELF64_ST_TYPE(s.st_info);
+    slot->bind = ELF64_ST_BIND(s.st_info);
+  }
+  return slot.get();
+}
+
+const ImageSymbol *LinkedImage::State::find_global(std::string_view name, bool allow_weak) {
+  const ImageSymbol *found = nullptr;
+  each_named(name, [&](uint32_t i, uint32_t file) {
+    const uint8_t bind = ELF64_ST_BIND(sym(i).st_info);
+    if (bind == STB_GLOBAL || (allow_weak && bind == STB_WEAK))
+      found = make(i, file);
+    return found != nullptr;
+  });
+  return found;
+}
+
+const ImageSymbol *LinkedImage::State::find_local(std::string_view file, std::string_view name) {
+  uint32_t found = 0, found_file = 0;
+  each_named(name, [&](uint32_t i, uint32_t scope_file) {
+    if (ELF64_ST_BIND(sym(i).st_info) != STB_LOCAL ||
+        file != (scope_file ? name_of(sym(scope_file)) : ""))
+      return false;
+    if (found)
+      throw FileError(path, fmt::format("local symbol {}#{} is ambiguous: it is defined more "
+                                        "than once in that file",
+                                        file, name));
+    found = i;
+    found_file = scope_file;
+    return false;
+  });
+  return found ? make(found, found_file) : nullptr;
+}
+
+LinkedImage::LinkedImage() : s_(std::make_unique<State>()) {}
+LinkedImage::LinkedImage(LinkedImage &&) noexcept = default;
+LinkedImage &LinkedImage::operator=(LinkedImage &&) noexcept = default;
+LinkedImage::~LinkedImage() = default;
+
+LinkedImage LinkedImage::open(const std::string &path) {
+  LinkedImage img;
+  State &s = *img.s_;
+  s.path = path;
+  s.file = MappedFile::open(path);
+  s.t = read_section_table(s.file.bytes(), path);
+  if (s.t.eh.e_type != ET_EXEC && s.t.eh.e_type != ET_DYN)
+    throw FileError(path, "not a linked image (expected ET_EXEC or ET_DYN)");
+  if (!s.t.symtab || s.t.sh[s.t.symtab].sh_size <= sizeof(Elf64_Sym))
+    throw FileError(path, "has no symbol table");
+  s.check_symbols();
+  s.make_sections();
+  return img;
+}
+
+const std::string &LinkedImage::path() const { return s_->path; }
+uint16_t LinkedImage::e_type() const { return s_->t.eh.e_type; }
+std::span<const ImageSection> LinkedImage::sections() const { return s_->sections; }
+
+const ImageSection *LinkedImage::section_named(std::string_view name) const {
+  for (const ImageSection &s : s_->sections)
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+namespace {
+
+std::optional<Note> find_build_id(std::span<const ImageSection> sections) {
+  for (const ImageSection &s : sections) {
+    if (s.type != SHT_NOTE)
       continue;
     std::optional<Note> found;
-    for_each_note(s->data, [&](const Note &n) {
+    for_each_note(s.bytes, [&](const Note &n) {
       if (n.type == NT_GNU_BUILD_ID && n.name == "GNU")
         found = n;
       return found.has_value();
@@ -93,75 +310,32 @@ std::optional<Note> find_build_id(const Object &obj) {
 
 } // namespace
 
-LinkedImage LinkedImage::open(const std::string &path) {
-  LinkedImage img;
-  img.obj_ = read_object(path);
-  if (img.obj_.e_type != ET_EXEC && img.obj_.e_type != ET_DYN)
-    throw FileError(path, "not a linked image (expected ET_EXEC or ET_DYN)");
-  if (img.obj_.symbols.empty())
-    throw FileError(path, "has no symbol table");
-  img.symbols_.reserve(img.obj_.symbols.size());
-  for (const auto &s : img.obj_.symbols)
-    if (is_lookup_symbol(*s))
-      img.symbols_.push_back(to_image_symbol(*s));
-  img.by_name_.reserve(img.symbols_.size());
-  for (size_t i = 0; i < img.symbols_.size(); ++i)
-    img.by_name_[img.symbols_[i].name].push_back(i);
-  for (const auto &s : img.obj_.sections)
-    if (s->is_alloc() && s->type == SHT_PROGBITS && s->size)
-      img.by_addr_.push_back(s.get());
-  std::sort(img.by_addr_.begin(), img.by_addr_.end(),
-            [](const Section *a, const Section *b) { return a->addr < b->addr; });
-  return img;
-}
-
 std::optional<std::vector<uint8_t>> LinkedImage::build_id() const {
-  std::optional<Note> n = find_build_id(obj_);
+  std::optional<Note> n = find_build_id(s_->sections);
   if (!n)
     return std::nullopt;
   return std::vector<uint8_t>(n->desc.begin(), n->desc.end());
 }
 
 std::optional<std::vector<uint8_t>> LinkedImage::build_id_note() const {
-  std::optional<Note> n = find_build_id(obj_);
+  std::optional<Note> n = find_build_id(s_->sections);
   if (!n)
     return std::nullopt;
   return std::vector<uint8_t>(n->whole.begin(), n->whole.end());
 }
 
-const std::vector<size_t> *LinkedImage::named(std::string_view name) const {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : &it->second;
-}
-
 const ImageSymbol *LinkedImage::global(std::string_view name, bool allow_weak) const {
-  const std::vector<size_t> *list = named(name);
-  if (!list)
+  if (name.empty())
     return nullptr;
-  for (size_t i : *list) {
-    const ImageSymbol &s = symbols_[i];
-    if (s.bind == STB_GLOBAL || (allow_weak && s.bind == STB_WEAK))
-      return &s;
-  }
-  return nullptr;
+  std::lock_guard<std::mutex> lock(s_->m);
+  return s_->find_global(name, allow_weak);
 }
 
 const ImageSymbol *LinkedImage::local(std::string_view file, std::string_view name) const {
-  const std::vector<size_t> *list = named(name);
-  if (!list)
+  if (name.empty())
     return nullptr;
-  const ImageSymbol *found = nullptr;
-  for (size_t i : *list) {
-    const ImageSymbol &s = symbols_[i];
-    if (s.bind != STB_LOCAL || s.file != file)
-      continue;
-    if (found)
-      throw FileError(obj_.path, fmt::format("local symbol {}#{} is ambiguous: it is defined more "
-                                             "than once in that file",
-                                             file, name));
-    found = &s;
-  }
-  return found;
+  std::lock_guard<std::mutex> lock(s_->m);
+  return s_->find_local(file, name);
 }
 
 const ImageSymbol *LinkedImage::by_xen_name(std::string_view xen_name) const {
@@ -171,16 +345,52 @@ const ImageSymbol *LinkedImage::by_xen_name(std::string_view xen_name) const {
   return local(xen_name.substr(0, hash), xen_name.substr(hash + 1));
 }
 
+bool LinkedImage::has_symbol_named(std::string_view name) const {
+  const State &s = *s_;
+  for (uint32_t i = 1; i < s.nsyms; ++i)
+    if (name == s.name_of(s.sym(i)))
+      return true;
+  return false;
+}
+
 std::optional<std::vector<uint8_t>> LinkedImage::read(uint64_t addr, size_t len) const {
-  auto it = std::upper_bound(by_addr_.begin(), by_addr_.end(), addr,
-                             [](uint64_t a, const Section *s) { return a < s->addr; });
-  if (it == by_addr_.begin())
+  const auto &by_addr = s_->by_addr;
+  auto it = std::upper_bound(by_addr.begin(), by_addr.end(), addr,
+                             [](uint64_t a, const ImageSection *s) { return a < s->addr; });
+  if (it == by_addr.begin())
     return std::nullopt;
-  const Section *s = *(it - 1);
+  const ImageSection *s = *(it - 1);
   const uint64_t off = addr - s->addr;
-  if (off > s->data.size() || len > s->data.size() - off)
+  if (off > s->bytes.size() || len > s->bytes.size() - off)
     return std::nullopt;
-  return std::vector<uint8_t>(s->data.begin() + off, s->data.begin() + off + len);
+  return std::vector<uint8_t>(s->bytes.begin() + off, s->bytes.begin() + off + len);
+}
+
+std::span<const ImageSymbol> LinkedImage::symbols() const {
+  State &s = *s_;
+  std::lock_guard<std::mutex> lock(s.m);
+  if (!s.all_made) {
+    uint32_t file = 0;
+    for (uint32_t i = 1; i < s.nsyms; ++i) {
+      const Elf64_Sym e = s.sym(i);
+      if (ELF64_ST_TYPE(e.st_info) == STT_FILE)
+        file = i;
+      if (!s.is_lookup(e))
+        continue;
+      const bool local = ELF64_ST_BIND(e.st_info) == STB_LOCAL;
+      ImageSymbol is;
+      is.name = s.name_of(e);
+      if (local && file)
+        is.file = s.name_of(s.sym(file));
+      is.address = e.st_value;
+      is.size = e.st_size;
+      is.type = ELF64_ST_TYPE(e.st_info);
+      is.bind = ELF64_ST_BIND(e.st_info);
+      s.all.push_back(std::move(is));
+    }
+    s.all_made = true;
+  }
+  return s.all;
 }
 
 } // namespace lp::elf

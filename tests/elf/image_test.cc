@@ -82,7 +82,7 @@ TEST_CASE("linked image lookups by global, local and Xen name", "[elf][image]") 
   TempDir dir;
   const std::string path = build_image(dir);
   LinkedImage img = LinkedImage::open(path);
-  CHECK(img.object().e_type == ET_EXEC);
+  CHECK(img.e_type() == ET_EXEC);
 
   const auto *a_func = img.global("a_func");
   REQUIRE(a_func);
@@ -152,7 +152,7 @@ TEST_CASE("linked image build-id and address reads", "[elf][image]") {
   REQUIRE(a_func);
   CHECK(img.read(a_func->address, a_func->size));
   CHECK_FALSE(img.read(0x1000, 4));
-  const lp::elf::Section *text = img.object().section_named(".text");
+  const lp::elf::ImageSection *text = img.section_named(".text");
   REQUIRE(text);
   CHECK_FALSE(img.read(text->addr + text->size - 2, 8));
   CHECK(img.read(text->addr + text->size - 2, 2));
