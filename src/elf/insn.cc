@@ -1,7 +1,8 @@
 // x86-64 instruction boundaries through LLVM's MC disassembler.
 //
 // The decoder owns one LLVM MC stack (register info, asm info, subtarget,
-// context, disassembler, AT&T printer) for the x86_64 triple. Only the X86
+// context, disassembler, AT&T printer) for the x86_64 triple, made on the
+// first decode. Only the X86
 // target's info, MC layer and disassembler are initialised, once per process.
 // length_at() decodes a single instruction; InsnMap decodes a section once,
 // linearly, and answers "which instruction contains this byte" by binary
@@ -99,21 +100,28 @@ struct InsnDecoder::Impl {
   }
 };
 
-InsnDecoder::InsnDecoder() : impl_(std::make_unique<Impl>()) {}
+InsnDecoder::InsnDecoder() = default;
 InsnDecoder::~InsnDecoder() = default;
+
+InsnDecoder::Impl &InsnDecoder::impl() const {
+  if (!impl_)
+    impl_ = std::make_unique<Impl>();
+  return *impl_;
+}
 
 unsigned InsnDecoder::length_at(std::span<const uint8_t> code, uint64_t offset) const {
   llvm::MCInst inst;
-  return impl_->decode(code, offset, inst);
+  return impl().decode(code, offset, inst);
 }
 
 std::string InsnDecoder::disassemble_at(std::span<const uint8_t> code, uint64_t offset) const {
   llvm::MCInst inst;
-  if (!impl_->decode(code, offset, inst))
+  const Impl &im = impl();
+  if (!im.decode(code, offset, inst))
     return "";
   std::string text;
   llvm::raw_string_ostream os(text);
-  impl_->printer->printInst(&inst, offset, "", *impl_->subtarget, os);
+  im.printer->printInst(&inst, offset, "", *im.subtarget, os);
   os.flush();
   // The printer indents with a tab and separates mnemonic and operands by one.
   size_t first = text.find_first_not_of(" \t");
@@ -145,11 +153,12 @@ bool same_operand(const llvm::MCOperand &a, const llvm::MCOperand &b) {
 InsnDifference InsnDecoder::compare_at(std::span<const uint8_t> a, uint64_t a_offset,
                                        std::span<const uint8_t> b, uint64_t b_offset) const {
   llvm::MCInst ia, ib;
-  if (!impl_->decode(a, a_offset, ia) || !impl_->decode(b, b_offset, ib))
+  const Impl &im = impl();
+  if (!im.decode(a, a_offset, ia) || !im.decode(b, b_offset, ib))
     return InsnDifference::Other;
   if (ia.getOpcode() != ib.getOpcode() || ia.getNumOperands() != ib.getNumOperands())
     return InsnDifference::Other;
-  const llvm::MCInstrDesc &desc = impl_->instrs->get(ia.getOpcode());
+  const llvm::MCInstrDesc &desc = im.instrs->get(ia.getOpcode());
   bool displaced = false;
   unsigned memory_start = ~0u;
   for (unsigned i = 0; i < ia.getNumOperands(); ++i) {

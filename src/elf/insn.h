@@ -35,7 +35,10 @@ struct Insn {
   uint64_t end = 0;   // offset one past the last byte
 };
 
-// Not thread-safe: use one decoder per thread.
+// Not thread-safe: use one decoder per thread. Constructing one is free: the
+// LLVM MC stack behind it is set up on the first decode, so a run that never
+// needs an instruction boundary (an object diffed against itself, a change
+// without PC-relative relocations) never pays for it.
 class InsnDecoder {
 public:
   InsnDecoder();
@@ -53,7 +56,8 @@ public:
 
 private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl &impl() const;
+  mutable std::unique_ptr<Impl> impl_;
 };
 
 // Instruction starts of one executable section, decoded once, linearly from
