@@ -7,7 +7,7 @@
 //      exception_table_entry, alt_call); livepatch-build writes this file
 //      into its output folder so a later `-k build` run uses the same sizes;
 //   2. DWARF in xen-syms (struct alt_instr, bug_frame, exception_table_entry,
-//      alt_call), when Xen was built with debug info;
+//      alt_call), when Xen was built with debug info (one walk for all four);
 //   3. the table of Xen releases (elf/xen_versions.h), for the target release
 //      (target_release.cc): Xen 4.21 added .alt_call_sites.
 //
@@ -88,6 +88,12 @@ StructSizes from_release(const elf::XenRelease &r) {
   return sizes;
 }
 
+// Without .debug_info (Xen before 4.20 builds without debug info) there is
+// nothing libdw could find: do not open the image a second time to learn so.
+bool has_dwarf(const elf::LinkedImage &xen) {
+  return xen.section_named(".debug_info") || xen.section_named(".zdebug_info");
+}
+
 } // namespace
 
 StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen,
@@ -97,10 +103,20 @@ StructSizes choose_struct_sizes(const Options &o, const elf::LinkedImage &xen,
     sizes = from_file(o.struct_sizes, sizes);
   } else {
     bool any = false;
-    for (const Field &f : kFields) {
-      auto v = elf::dwarf_struct_byte_size(xen.path(), f.key);
+    std::vector<std::optional<uint64_t>> found(std::size(kFields));
+    if (has_dwarf(xen)) {
+      // A release without .alt_call_sites has no struct alt_call: looking
+      // for it would walk every unit of the DWARF (most of a 24 MB file)
+      // to find nothing, and the table's size stays either way.
+      std::vector<std::string_view> names;
+      for (const Field &f : kFields)
+        names.push_back(f.key == "alt_call" && !release.alt_call_sites ? "" : f.key);
+      found = elf::dwarf_struct_byte_sizes(xen.path(), names);
+    }
+    for (size_t i = 0; i < std::size(kFields); ++i) {
+      const std::optional<uint64_t> &v = found[i];
       if (v && *v > 0 && *v <= 64) {
-        sizes.*(f.member) = static_cast<uint32_t>(*v);
+        sizes.*(kFields[i].member) = static_cast<uint32_t>(*v);
         any = true;
       }
     }

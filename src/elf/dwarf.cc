@@ -5,7 +5,7 @@
 // .debug_str and .debug_abbrev are RELA relocations whose in-place value is
 // zero, and libdwfl applies them before libdw reads the DIEs. The search
 // walks each compilation unit's top-level DIEs (where C structure types
-// live) and stops at the first defined structure with the wanted name.
+// live) and keeps the first defined structure with each wanted name.
 #include "elf/dwarf.h"
 
 #include "elf/error.h"
@@ -30,25 +30,34 @@ int no_separate_debuginfo(Dwfl_Module *, void **, const char *, Dwarf_Addr, cons
 const Dwfl_Callbacks kOfflineCallbacks = {
     nullptr, no_separate_debuginfo, dwfl_offline_section_address, nullptr};
 
-bool is_defined_struct(Dwarf_Die *die, std::string_view name) {
-  if (dwarf_tag(die) != DW_TAG_structure_type || dwarf_hasattr(die, DW_AT_declaration))
-    return false;
+// Records the size of each still unknown structure among `names` that `die` defines.
+void note_struct(Dwarf_Die *die, std::span<const std::string_view> names,
+                 std::vector<std::optional<uint64_t>> &sizes, size_t &missing) {
+  if (dwarf_tag(die) != DW_TAG_structure_type || dwarf_hasattr(die, DW_AT_declaration) ||
+      !dwarf_hasattr(die, DW_AT_byte_size))
+    return;
   const char *n = dwarf_diename(die);
-  return n && name == n && dwarf_hasattr(die, DW_AT_byte_size);
+  if (!n)
+    return;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (sizes[i] || names[i].empty() || names[i] != n)
+      continue;
+    int size = dwarf_bytesize(die);
+    if (size >= 0) {
+      sizes[i] = static_cast<uint64_t>(size);
+      --missing;
+    }
+  }
 }
 
-std::optional<uint64_t> search_unit(Dwarf_Die *cu, std::string_view name) {
+void search_unit(Dwarf_Die *cu, std::span<const std::string_view> names,
+                 std::vector<std::optional<uint64_t>> &sizes, size_t &missing) {
   Dwarf_Die child;
   if (dwarf_child(cu, &child) != 0)
-    return std::nullopt;
-  do {
-    if (is_defined_struct(&child, name)) {
-      int size = dwarf_bytesize(&child);
-      if (size >= 0)
-        return static_cast<uint64_t>(size);
-    }
-  } while (dwarf_siblingof(&child, &child) == 0);
-  return std::nullopt;
+    return;
+  do
+    note_struct(&child, names, sizes, missing);
+  while (missing && dwarf_siblingof(&child, &child) == 0);
 }
 
 } // namespace
@@ -77,23 +86,32 @@ OfflineDwarf::OfflineDwarf(const std::string &elf_path) {
 
 OfflineDwarf::~OfflineDwarf() { dwfl_end(dwfl_); }
 
-std::optional<uint64_t> dwarf_struct_byte_size(const std::string &elf_path,
-                                               std::string_view struct_name) {
+std::vector<std::optional<uint64_t>> dwarf_struct_byte_sizes(
+    const std::string &elf_path, std::span<const std::string_view> struct_names) {
+  std::vector<std::optional<uint64_t>> sizes(struct_names.size());
+  size_t missing = 0;
+  for (std::string_view name : struct_names)
+    missing += !name.empty();
+  if (!missing)
+    return sizes;
   OfflineDwarf file(elf_path);
   Dwarf *dw = file.dwarf();
   if (!dw)
-    return std::nullopt;
+    return sizes;
   Dwarf_Off off = 0, next = 0;
   size_t header_size = 0;
-  while (dwarf_nextcu(dw, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+  while (missing && dwarf_nextcu(dw, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
     Dwarf_Die cu;
-    if (dwarf_offdie(dw, off + header_size, &cu)) {
-      if (auto size = search_unit(&cu, struct_name))
-        return size;
-    }
+    if (dwarf_offdie(dw, off + header_size, &cu))
+      search_unit(&cu, struct_names, sizes, missing);
     off = next;
   }
-  return std::nullopt;
+  return sizes;
+}
+
+std::optional<uint64_t> dwarf_struct_byte_size(const std::string &elf_path,
+                                               std::string_view struct_name) {
+  return dwarf_struct_byte_sizes(elf_path, {&struct_name, 1}).front();
 }
 
 } // namespace lp::elf

@@ -35,9 +35,14 @@ void check_range(const std::string &file, const StructSizes &sizes) {
 
 StructSizes struct_sizes_from_dwarf(const std::string &xen_syms) {
   StructSizes found;
-  for (const auto &[key, name] : kStructForKey)
-    if (auto size = elf::dwarf_struct_byte_size(xen_syms, name))
-      found[key] = *size;
+  std::vector<std::string_view> names;
+  for (const auto &entry : kStructForKey)
+    names.push_back(entry.second);
+  std::vector<std::optional<uint64_t>> sizes = elf::dwarf_struct_byte_sizes(xen_syms, names);
+  size_t i = 0;
+  for (const auto &entry : kStructForKey)
+    if (const std::optional<uint64_t> &size = sizes[i++])
+      found[entry.first] = *size;
   check_range(xen_syms, found);
   return found;
 }
