@@ -20,6 +20,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <elf.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -85,14 +86,17 @@ void check_side_objects(const Options &o) {
       throw FileError(*path, std::strerror(errno));
 }
 
-Status run(const Options &o, Result &res, Log &log) {
+Status run(const Options &o, Result &res, Log &log, ImageCache *images) {
   check_side_objects(o);
   elf::InsnDecoder decoder;
   Analysis orig, patched;
   load(orig, o.original, decoder);
   load(patched, o.patched, decoder);
   check_headers(orig, patched);
-  elf::LinkedImage xen = elf::LinkedImage::open(o.xen_syms);
+  std::optional<elf::LinkedImage> own;
+  if (!images)
+    own.emplace(elf::LinkedImage::open(o.xen_syms));
+  const elf::LinkedImage &xen = images ? images->open(o.xen_syms) : *own;
   TargetRelease target = target_release(o, xen);
   res.xen_version = target.release->version.str();
   log.normal(fmt::format("target Xen {} (from {})", res.xen_version, target.source));
@@ -163,12 +167,47 @@ Status run(const Options &o, Result &res, Log &log) {
 
 } // namespace
 
-Result create_diff_object(const Options &o, std::FILE *log_stream) {
+struct ImageCache::Entry {
+  std::once_flag once;
+  std::optional<elf::LinkedImage> image;
+  std::optional<FileError> file_error;
+  std::string other_error;
+};
+
+ImageCache::ImageCache() = default;
+ImageCache::~ImageCache() = default;
+
+const elf::LinkedImage &ImageCache::open(const std::string &path) {
+  Entry *e;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto &slot = entries_[path];
+    if (!slot)
+      slot = std::make_unique<Entry>();
+    e = slot.get();
+  }
+  std::call_once(e->once, [&] {
+    try {
+      e->image.emplace(elf::LinkedImage::open(path));
+    } catch (const FileError &err) {
+      e->file_error = err;
+    } catch (const std::exception &err) {
+      e->other_error = err.what();
+    }
+  });
+  if (e->file_error)
+    throw FileError(*e->file_error);
+  if (!e->image)
+    throw std::runtime_error(e->other_error);
+  return *e->image;
+}
+
+Result create_diff_object(const Options &o, std::FILE *log_stream, ImageCache *images) {
   Result res;
   Log log(o.object_name.empty() ? object_log_name(o.original) : o.object_name, log_stream,
           o.debug);
   try {
-    res.status = run(o, res, log);
+    res.status = run(o, res, log, images);
   } catch (const FileError &e) {
     res.status = kError;
     res.error = e.what();

@@ -10,8 +10,15 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+namespace lp::elf {
+class LinkedImage;
+}
 
 namespace lp::diff {
 
@@ -94,9 +101,28 @@ struct Result {
 // `path` as given. Upstream used the basename, which two objects can share.
 std::string object_log_name(const std::string &path);
 
+// Linked images (xen-syms) opened once and shared by every run that names
+// them: the batch form (batch.h). Safe to use from several threads; an image
+// that fails to open fails every run that names it with the same error.
+class ImageCache {
+public:
+  ImageCache();
+  ~ImageCache();
+  // Throws what LinkedImage::open throws (lp::FileError for bad input).
+  const elf::LinkedImage &open(const std::string &path);
+
+private:
+  struct Entry;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
 // Runs the engine. Never throws for bad input: errors come back as kError
 // with Result::error set. If `log_stream` is not null, log lines are also
-// written there as they are produced (and flushed before an error).
-Result create_diff_object(const Options &options, std::FILE *log_stream = nullptr);
+// written there as they are produced (and flushed before an error). With
+// `images`, xen-syms comes from that cache instead of being opened for this
+// run alone.
+Result create_diff_object(const Options &options, std::FILE *log_stream = nullptr,
+                          ImageCache *images = nullptr);
 
 } // namespace lp::diff
