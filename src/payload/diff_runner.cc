@@ -1,13 +1,13 @@
-// Parallel create-diff-object (see diff_runner.h).
+// create-diff-object --batch for every changed object (see diff_runner.h).
 #include "payload/diff_runner.h"
 
+#include "elf/atomic_file.h"
 #include "payload/layout_report.h"
 #include "payload/process.h"
 
-#include <atomic>
+#include <charconv>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 namespace lp::payload {
 namespace {
@@ -25,12 +25,6 @@ bool take_after(const std::string &line, const std::string &marker, std::vector<
     name.pop_back();
   out.push_back(name);
   return true;
-}
-
-void run_one(const DiffJob &job, DiffResult &r) {
-  r.object = job.object;
-  r.status = run_capture(job.argv, r.log);
-  parse_diff_log(r);
 }
 
 // "NAME: REASON" after `marker`, or NAME alone with `reason`.
@@ -67,26 +61,76 @@ void parse_diff_log(DiffResult &r) {
   }
 }
 
-std::vector<DiffResult> run_diff_jobs(const std::vector<DiffJob> &jobs, unsigned parallel,
+std::string batch_job_line(const std::vector<std::string> &args) {
+  std::string line;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i)
+      line += '\t';
+    for (char c : args[i]) {
+      switch (c) {
+      case '\t': line += "\\t"; break;
+      case '\n': line += "\\n"; break;
+      case '\\': line += "\\\\"; break;
+      default: line += c;
+      }
+    }
+  }
+  return line + "\n";
+}
+
+size_t parse_batch_output(const std::string &output, std::vector<DiffResult> &results,
+                          size_t *end) {
+  size_t at = 0, n = 0;
+  while (n < results.size() && at < output.size()) {
+    size_t eol = output.find('\n', at);
+    if (eol == std::string::npos)
+      break;
+    std::istringstream header(output.substr(at, eol - at));
+    std::string mark;
+    size_t index = 0, length = 0;
+    int status = 0;
+    if (!(header >> mark >> index >> status >> length) || mark != "==" || index != n ||
+        length > output.size() - eol - 1)
+      break;
+    results[n].status = status;
+    results[n].log = output.substr(eol + 1, length);
+    at = eol + 1 + length;
+    ++n;
+  }
+  if (end)
+    *end = at;
+  return n;
+}
+
+std::vector<DiffResult> run_diff_jobs(const std::string &tool, const std::vector<DiffJob> &jobs,
+                                      unsigned parallel, const std::string &jobs_path,
                                       const std::string &log_path) {
   std::vector<DiffResult> results(jobs.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < jobs.size(); i = next++) {
-      if (interrupted())
-        return;
-      run_one(jobs[i], results[i]);
+  if (jobs.empty())
+    return results;
+  std::string text;
+  for (const DiffJob &job : jobs)
+    text += batch_job_line(job.args);
+  write_file_atomically(jobs_path, {reinterpret_cast<const uint8_t *>(text.data()), text.size()});
+  std::string output;
+  int rc = run_capture({tool, "--batch", jobs_path, "-j", std::to_string(std::max(1u, parallel))},
+                       output);
+  size_t end = 0;
+  size_t reported = parse_batch_output(output, results, &end);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    results[i].object = jobs[i].object;
+    if (i >= reported) {
+      // The batch stopped before this job (killed, or it failed as a
+      // whole): the process's status, and the first such job carries what
+      // the batch printed after its last complete record.
+      results[i].status = rc == 0 ? 1 : rc;
+      if (i == reported)
+        results[i].log = output.substr(end);
     }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < std::max(1u, parallel) && t < jobs.size(); t++)
-    threads.emplace_back(worker);
-  for (auto &t : threads)
-    t.join();
+    parse_diff_log(results[i]);
+  }
   std::ofstream log(log_path, std::ios::app);
   for (const DiffResult &r : results) {
-    if (r.object.empty())
-      continue;
     log << "Run create-diff-object on " << r.object << "\n" << r.log;
     if (!r.log.empty() && r.log.back() != '\n')
       log << "\n";

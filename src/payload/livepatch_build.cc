@@ -421,28 +421,29 @@ std::vector<DiffResult> Pipeline::diff_objects(const ObjectPlan &plan) {
   for (const std::string &obj : plan.changed) {
     fmt::print("Processing {}\n", obj);
     fs::create_directories(fs::path(path("output/" + obj)).parent_path());
-    DiffJob job{obj, {cdo}, path("output/" + obj)};
+    DiffJob job{obj, {}, path("output/" + obj)};
     if (o_.debug)
-      job.argv.push_back("-d");
+      job.args.push_back("-d");
     if (o_.prelink)
-      job.argv.push_back("-r");
+      job.args.push_back("-r");
     if (fs::exists(path("line-map")))
-      job.argv.insert(job.argv.end(), {"--line-map", path("line-map")});
+      job.args.insert(job.args.end(), {"--line-map", path("line-map")});
     // Log lines name the object by its path below xen/, as Xen names things.
     std::string below_xen = object_below_xen(obj);
     std::string original_debug = side_object_path(path("debug-objects"), "original", obj);
     std::string patched_debug = side_object_path(path("debug-objects"), "patched", obj);
     if (fs::exists(original_debug) && fs::exists(patched_debug))
-      job.argv.insert(job.argv.end(), {"--original-debug", original_debug, "--patched-debug",
+      job.args.insert(job.args.end(), {"--original-debug", original_debug, "--patched-debug",
                                        patched_debug});
-    job.argv.insert(job.argv.end(), {"--object-name", below_xen, "--xen-version",
+    job.args.insert(job.args.end(), {"--object-name", below_xen, "--xen-version",
                                      target_->version.str(), "--struct-sizes",
                                      path("struct_sizes"), path("original/" + obj),
                                      path("patched/" + obj), xen_syms_for_lookups(), job.output});
     jobs.push_back(std::move(job));
   }
   std::fflush(stdout);
-  return run_diff_jobs(jobs, o_.cpus, path("create-diff-object.log"));
+  return run_diff_jobs(cdo, jobs, o_.cpus, path("create-diff-object.jobs"),
+                       path("create-diff-object.log"));
 }
 
 std::vector<std::string> Pipeline::copy_new_objects(const ObjectPlan &plan) {
