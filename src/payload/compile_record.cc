@@ -135,6 +135,65 @@ std::string compile_source(const std::vector<std::string> &argv) {
 
 bool is_c_source(const std::string &source) { return source.ends_with(".c"); }
 
+std::string dependency_output(const std::vector<std::string> &argv) {
+  std::string file, output;
+  bool md = false;
+  for (size_t i = 1; i < argv.size(); i++) {
+    const std::string &a = argv[i];
+    if ((a == "-MF" || a == "-o") && i + 1 < argv.size())
+      (a == "-MF" ? file : output) = argv[++i];
+    else if (a.starts_with("-MF"))
+      file = a.substr(3);
+    else if (a == "-MD" || a == "-MMD")
+      md = true;
+    else if (a.starts_with("-Wp,-MD,") || a.starts_with("-Wp,-MMD,"))
+      file = a.substr(a.find(',', 4) + 1);
+  }
+  if (!file.empty())
+    return file;
+  if (!md || output.empty())
+    return "";
+  auto dot = output.rfind('.');
+  auto slash = output.rfind('/');
+  bool has_suffix = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (has_suffix ? output.substr(0, dot) : output) + ".d";
+}
+
+std::vector<std::string> parse_dependency_file(const std::string &text) {
+  // Join continuation lines of the first rule, then split on unescaped blanks.
+  std::string rule;
+  for (size_t i = 0; i < text.size(); i++) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rule += ' ';
+      i++;
+    } else if (text[i] == '\n') {
+      break;
+    } else {
+      rule += text[i];
+    }
+  }
+  std::vector<std::string> deps;
+  size_t colon = rule.find(": ");
+  if (colon == std::string::npos)
+    colon = rule.find(':');
+  if (colon == std::string::npos)
+    return deps;
+  std::string word;
+  for (size_t i = colon + 1; i <= rule.size(); i++) {
+    if (i < rule.size() && rule[i] == '\\' && i + 1 < rule.size() && rule[i + 1] == ' ') {
+      word += ' ';
+      i++;
+    } else if (i == rule.size() || rule[i] == ' ' || rule[i] == '\t') {
+      if (!word.empty())
+        deps.push_back(word);
+      word.clear();
+    } else {
+      word += rule[i];
+    }
+  }
+  return deps;
+}
+
 std::string format_compile_record(const CompileRecord &record, const std::string &root) {
   std::string r = without_trailing_slash(root);
   std::string out = std::string(kMagic) + " " + std::to_string(kVersion) + "\n";
@@ -143,6 +202,10 @@ std::string format_compile_record(const CompileRecord &record, const std::string
   out += "source " + escape(record.source, r) + "\n";
   for (const std::string &arg : record.argv)
     out += "arg " + escape(arg, r) + "\n";
+  for (const std::string &arg : record.post_argv)
+    out += "post " + escape(arg, r) + "\n";
+  for (const std::string &dep : record.deps)
+    out += "dep " + escape(dep, r) + "\n";
   return out;
 }
 
@@ -173,6 +236,10 @@ std::optional<CompileRecord> parse_compile_record(const std::string &text,
       rec.source = *value;
     else if (key == "arg")
       rec.argv.push_back(*value);
+    else if (key == "post")
+      rec.post_argv.push_back(*value);
+    else if (key == "dep")
+      rec.deps.push_back(*value);
   }
   if (rec.object.empty() || rec.argv.empty()) {
     error = "record without object or command";

@@ -1,6 +1,7 @@
 // Classification and capture rules of livepatch-gcc (see compiler_wrapper.h).
 #include "payload/compiler_wrapper.h"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
@@ -58,7 +59,22 @@ std::optional<std::string> compiler_output(const std::vector<std::string> &argv,
   return out;
 }
 
-// kbuild's dot-target temporary: dir/.name.o.tmp is the future dir/name.o.
+bool has_arg(const std::vector<std::string> &argv, size_t from, std::string_view arg) {
+  for (size_t i = from; i < argv.size(); i++)
+    if (argv[i] == arg)
+      return true;
+  return false;
+}
+
+size_t tool_index(const std::vector<std::string> &argv) {
+  size_t tool = 0;
+  while (tool < argv.size() && is_launcher(argv[tool]))
+    tool++;
+  return tool;
+}
+
+} // namespace
+
 std::optional<std::string> object_of_temporary(const std::string &out) {
   auto slash = out.rfind('/');
   size_t base = slash == std::string::npos ? 0 : slash + 1;
@@ -67,20 +83,56 @@ std::optional<std::string> object_of_temporary(const std::string &out) {
   return out.substr(0, base) + out.substr(base + 1, out.size() - base - 1 - 4);
 }
 
-bool has_arg(const std::vector<std::string> &argv, size_t from, std::string_view arg) {
-  for (size_t i = from; i < argv.size(); i++)
-    if (argv[i] == arg)
-      return true;
-  return false;
+std::optional<std::string> command_output(const std::vector<std::string> &argv) {
+  size_t tool = tool_index(argv);
+  if (tool >= argv.size())
+    return std::nullopt;
+  if (kind_of(argv[tool]) == ToolKind::Objcopy) {
+    if (argv.size() > tool + 1 && !argv.back().starts_with("-"))
+      return argv.back();
+    return std::nullopt;
+  }
+  std::optional<std::string> out;
+  for (size_t i = tool + 1; i < argv.size(); i++) {
+    if (argv[i] == "-o" && i + 1 < argv.size())
+      out = argv[++i];
+    else if (argv[i].starts_with("-o") && argv[i].size() > 2)
+      out = argv[i].substr(2);
+  }
+  return out;
 }
 
-} // namespace
+std::vector<std::string> command_object_inputs(const std::vector<std::string> &argv) {
+  std::vector<std::string> inputs;
+  auto out = command_output(argv);
+  static const std::array<std::string_view, 8> with_value = {"-o", "-MQ", "-MT", "-MF", "-T",
+                                                              "-include", "-imacros", "-x"};
+  for (size_t i = tool_index(argv) + 1; i < argv.size(); i++) {
+    if (std::find(with_value.begin(), with_value.end(), argv[i]) != with_value.end()) {
+      i++;
+      continue;
+    }
+    if (argv[i].ends_with(".o") && !argv[i].starts_with("-") && argv[i] != out)
+      inputs.push_back(argv[i]);
+  }
+  return inputs;
+}
+
+std::optional<std::string> finished_temporary(const std::vector<std::string> &argv) {
+  size_t tool = tool_index(argv);
+  if (tool >= argv.size() || kind_of(argv[tool]) != ToolKind::Objcopy || argv.size() < tool + 3)
+    return std::nullopt;
+  const std::string &in = argv[argv.size() - 2];
+  const std::string &out = argv.back();
+  auto object = object_of_temporary(in);
+  if (!object || *object != out)
+    return std::nullopt;
+  return out;
+}
 
 WrappedCommand classify_command(const std::vector<std::string> &argv) {
   WrappedCommand cmd;
-  size_t tool = 0;
-  while (tool < argv.size() && is_launcher(argv[tool]))
-    tool++;
+  size_t tool = tool_index(argv);
   if (tool >= argv.size())
     return cmd;
   cmd.kind = kind_of(argv[tool]);

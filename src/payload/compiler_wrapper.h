@@ -41,6 +41,23 @@ struct WrappedCommand {
 // argument; and for a compile, the object it becomes.
 WrappedCommand classify_command(const std::vector<std::string> &argv);
 
+// The file a command writes as written on its command line: the value of
+// `-o` (compilers, linkers), objcopy's last argument (its only file when it
+// works in place); nullopt if none is recognised.
+std::optional<std::string> command_output(const std::vector<std::string> &argv);
+
+// The object files (`*.o`) a command reads: its arguments ending in .o other
+// than its output, as written on its command line.
+std::vector<std::string> command_object_inputs(const std::vector<std::string> &argv);
+
+// kbuild's dot-target temporary: "dir/.name.o.tmp" is the future
+// "dir/name.o"; nullopt for any other name.
+std::optional<std::string> object_of_temporary(const std::string &path);
+
+// For objcopy reading the temporary of the object it writes (kbuild's
+// `objcopy --redefine-sym ... dir/.name.o.tmp dir/name.o`): that object.
+std::optional<std::string> finished_temporary(const std::vector<std::string> &argv);
+
 // True if the object must not be captured (upstream's basename ignore list:
 // link intermediates, EFI probe and build-id objects, hidden files, init-only
 // objects).

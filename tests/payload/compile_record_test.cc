@@ -110,7 +110,8 @@ TEST_CASE("wrapper: a captured compile leaves its record beside the object", "[w
                            "directory xen\n"
                            "source common/a.c\n"
                            "arg gcc\narg -O2\narg -I$ROOT/xen/include\narg -c\narg common/a.c\n"
-                           "arg -o\narg common/.a.o.tmp\n");
+                           "arg -o\narg common/.a.o.tmp\n"
+                           "post objcopy\npost common/.a.o.tmp\npost common/a.o\n");
   CHECK(lp::test::read_text(dir.file("cap/changed_objs")) == "xen/common/a.o\n");
 
   // Without capture nothing is recorded; a failed compile records nothing.
