@@ -17,6 +17,10 @@
 // the same for the life of the entry, whichever checkout or installation of
 // livepatch-build runs next. Each run refreshes the copy's content.
 //
+// The original build also leaves <cache>/<key>/records (build_records.h): how
+// each object was compiled and what it read, for the fast path. It is written
+// before the entry is marked complete and never changed afterwards.
+//
 // A run holds an exclusive lock on the entry (flock on <key>.lock) from start
 // to end of its build phase, and writes its pid into the lock file. The lock
 // is also held by the guards of the run's make processes (process.h), so it
@@ -68,6 +72,8 @@ public:
   const std::string &dir() const { return dir_; }
   std::string pristine() const { return dir_ + "/pristine"; }
   std::string build() const { return dir_ + "/build"; }
+  // What the original build recorded about its commands (build_records.h).
+  std::string records() const { return dir_ + "/records"; }
 
   // Installs `wrapper` as the entry's bin/livepatch-gcc (rewritten only when
   // its bytes differ) and returns that path. Throws lp::FileError.

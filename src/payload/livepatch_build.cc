@@ -7,8 +7,11 @@
 //      in a private copy of the tree, with livepatch-gcc already in
 //      CROSS_COMPILE and the build date and time pinned;
 //   3. the patched build: the patch applied to the cache's build copy, #line
-//      directives added below its hunks (line_directives.h) and an
-//      incremental make with capture on; originals of the rebuilt objects
+//      directives added below its hunks (line_directives.h), then either the
+//      fast path (only the affected objects compiled from the original
+//      build's records, fast_build.h) or an incremental make, with capture
+//      on; build_path.h decides and says why (--check-fast-path runs both
+//      and compares, fast_path_check.h). Originals of the rebuilt objects
 //      come from the pristine copy; xen-syms and the special-section sizes
 //      are recorded in the output folder;
 //   4. side compiles: changed C objects without DWARF compiled again with -g
@@ -33,6 +36,10 @@
 #include "payload/build_cache.h"
 #include "payload/build_date.h"
 #include "payload/build_id_note.h"
+#include "payload/build_path.h"
+#include "payload/build_records.h"
+#include "payload/fast_build.h"
+#include "payload/fast_path_check.h"
 #include "payload/diff_runner.h"
 #include "payload/line_directives.h"
 #include "payload/digest.h"
@@ -67,6 +74,9 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kTool = std::string("xen-livepatch-tools ") + LP_VERSION;
+// What the cache entry holds besides the build: bumped when that changes, so
+// that entries without it are built again (1: compile records, build_records.h).
+const std::string kCacheLayout = "records 1";
 
 void write_text(const std::string &path, const std::string &text) {
   lp::write_file_atomically(path, std::span(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
@@ -140,6 +150,12 @@ private:
 
   void original_build(CacheEntry &entry);
   void patched_build(CacheEntry &entry);
+  BuildPathChoice choose_path(const CacheEntry &entry, BuildRecords &records);
+  void fast_build(const CacheEntry &entry, const BuildRecords &records,
+                  const std::vector<std::string> &objects, const std::string &capture,
+                  const std::string &log);
+  void check_fast_path(const CacheEntry &entry, const BuildRecords &records,
+                       const BuildPathChoice &choice);
   SideCompileRequest side_compile_request(const CacheEntry &entry) const;
   void compile_for_types(SideCompiler &side);
   std::vector<std::string> make_command(const std::string &xen_dir, bool clean) const;
@@ -236,7 +252,8 @@ ProcessOptions Pipeline::make_env(const std::string &log) const {
   p.log = log;
   p.env = build_env_;
   p.env["CROSS_COMPILE"] = wrapper_ + " ";
-  p.unset_env = {"LIVEPATCH_CAPTURE_DIR", "LIVEPATCH_BUILD_DIR", "MAKEFLAGS", "MFLAGS"};
+  p.unset_env = {"LIVEPATCH_CAPTURE_DIR", "LIVEPATCH_BUILD_DIR", "LIVEPATCH_RECORD_DIR",
+                 "MAKEFLAGS", "MFLAGS"};
   return p;
 }
 
@@ -271,7 +288,7 @@ std::string Pipeline::cache_key_for_tree() {
   in.make_vars = make_debug_ + "|" + launcher_from_cc();
   if (auto epoch = source_date_epoch()) // entries with other pinned dates are other entries
     in.make_vars += fmt::format("|SOURCE_DATE_EPOCH={}", *epoch);
-  in.tool_version = kTool;
+  in.tool_version = kTool + " (" + kCacheLayout + ")";
   return cache_key(in);
 }
 
@@ -301,6 +318,7 @@ void Pipeline::original_build(CacheEntry &entry) {
   fmt::print("            build date {} (from the {})\n", build_env_["XEN_BUILD_DATE"], date.source);
   remove_tree(entry.pristine());
   remove_tree(entry.build());
+  remove_tree(entry.records());
   copy_tree(o_.srcdir, entry.build());
   fs::copy_file(o_.config, entry.build() + "/xen/.config", fs::copy_options::overwrite_existing);
   if (!fs::exists(entry.build() + "/.scmversion"))
@@ -310,27 +328,112 @@ void Pipeline::original_build(CacheEntry &entry) {
     make_or_fail(make_command(xen, true), make_env(path("build_full_clean.log")), "make clean");
   else
     write_text(path("build_full_clean.log"), "source tree has no objects: make clean skipped\n");
-  make_or_fail(make_command(xen, false), make_env(path("build_full_compile.log")),
-               "the original build");
+  ProcessOptions env = make_env(path("build_full_compile.log"));
+  env.env["LIVEPATCH_BUILD_DIR"] = entry.build() + "/";
+  env.env["LIVEPATCH_RECORD_DIR"] = entry.records();
+  env.unset_env = {"LIVEPATCH_CAPTURE_DIR", "MAKEFLAGS", "MFLAGS"};
+  fs::create_directories(entry.records());
+  make_or_fail(make_command(xen, false), env, "the original build");
   copy_tree(entry.build(), entry.pristine());
   entry.set_facts(build_env_);
   entry.mark_complete();
   entry.set_build_dirty(false);
 }
 
+// The fast path or make (build_path.h), said in one line and in --json.
+BuildPathChoice Pipeline::choose_path(const CacheEntry &entry, BuildRecords &records) {
+  BuildPathChoice choice;
+  if (o_.no_fast_path) {
+    choice.reason = "--no-fast-path given";
+  } else {
+    records = load_build_records(entry.records(), entry.build());
+    choice = choose_build_path(lp::read_file(o_.patch), records, entry.pristine(), entry.build());
+  }
+  report_.build_path = choice.fast && !o_.check_fast_path ? "fast" : "make";
+  report_.build_path_reason = choice.reason;
+  if (o_.check_fast_path)
+    report_.build_path_reason = (choice.fast ? "--check-fast-path: make, then the fast path to "
+                                               "compare; "
+                                             : "--check-fast-path: the fast path cannot be used: ") +
+                                choice.reason;
+  fmt::print("            build path: {}: {}\n", report_.build_path, report_.build_path_reason);
+  return choice;
+}
+
+void Pipeline::fast_build(const CacheEntry &entry, const BuildRecords &records,
+                          const std::vector<std::string> &objects, const std::string &capture,
+                          const std::string &log) {
+  FastBuildRequest req;
+  for (const std::string &obj : objects)
+    req.recipes.push_back(records.objects.at(obj));
+  req.wrapper = wrapper_;
+  req.build_root = entry.build();
+  req.capture_dir = capture;
+  ProcessOptions env = make_env(log);
+  req.env = env.env;
+  req.unset_env = {"LIVEPATCH_RECORD_DIR", "MAKEFLAGS", "MFLAGS", "DEPENDENCIES_OUTPUT",
+                   "SUNPRO_DEPENDENCIES"};
+  req.log = log;
+  req.jobs = o_.cpus;
+  run_fast_build(req);
+}
+
+// --check-fast-path, after make: the fast path's recipes in the same patched
+// copy, captured apart, compared with what make captured.
+void Pipeline::check_fast_path(const CacheEntry &entry, const BuildRecords &records,
+                               const BuildPathChoice &choice) {
+  if (!choice.fast) {
+    report_.fast_path_check = "not run: " + choice.reason;
+    return;
+  }
+  progress_.begin("fast_path_check", "Checking the fast path against make");
+  std::string capture = path("fast-path-check/patched");
+  fast_build(entry, records, choice.objects, capture, path("fast-path-check/build.log"));
+  std::vector<std::string> touched = patched_files(lp::read_file(o_.patch));
+  std::vector<std::string> diffs = compare_captures(path("patched"), capture, touched);
+  if (!diffs.empty()) {
+    report_.fast_path_check = "differs";
+    std::string detail;
+    for (const std::string &d : diffs)
+      detail += d + "\n";
+    throw BuildFailure{kExitFastPathDiffers,
+                       fmt::format("the fast path is not equivalent to make for this patch: {} "
+                                   "difference(s) in the rebuilt objects",
+                                   diffs.size()),
+                       detail};
+  }
+  size_t n = compared_objects(capture, touched).size();
+  report_.fast_path_check = fmt::format("identical: {} object(s)", n);
+  fmt::print("            the fast path rebuilt the same {} object(s) as make, byte for byte\n",
+             n);
+}
+
 void Pipeline::patched_build(CacheEntry &entry) {
-  progress_.begin("patched_build", fmt::format("Apply patch and build with {} CPU(s)", o_.cpus));
+  progress_.begin("apply", "Applying the patch to the build copy");
   entry.set_build_dirty(true);
   apply_patch(entry.build(), false);
   for (const std::string &line : rewrite_build_copy(o_.patch, entry.pristine(), entry.build(), out_))
     fmt::print("            {}\n", line);
+  BuildRecords records;
+  BuildPathChoice choice = choose_path(entry, records);
+  bool fast = choice.fast && !o_.check_fast_path;
+  progress_.begin("patched_build", fast ? fmt::format("Compile {} object(s) with {} CPU(s)",
+                                                      choice.objects.size(), o_.cpus)
+                                        : fmt::format("Apply patch and build with {} CPU(s)",
+                                                      o_.cpus));
   std::string capture = path("patched");
   fs::create_directories(capture);
-  ProcessOptions env = make_env(path("build_patched_compile.log"));
-  env.env["LIVEPATCH_BUILD_DIR"] = entry.build() + "/";
-  env.env["LIVEPATCH_CAPTURE_DIR"] = capture;
-  env.unset_env = {"MAKEFLAGS", "MFLAGS"};
-  make_or_fail(make_command(entry.build() + "/xen", false), env, "the patched build");
+  if (fast) {
+    fast_build(entry, records, choice.objects, capture, path("build_patched_compile.log"));
+  } else {
+    ProcessOptions env = make_env(path("build_patched_compile.log"));
+    env.env["LIVEPATCH_BUILD_DIR"] = entry.build() + "/";
+    env.env["LIVEPATCH_CAPTURE_DIR"] = capture;
+    env.unset_env = {"LIVEPATCH_RECORD_DIR", "MAKEFLAGS", "MFLAGS"};
+    make_or_fail(make_command(entry.build() + "/xen", false), env, "the patched build");
+  }
+  if (o_.check_fast_path)
+    check_fast_path(entry, records, choice);
 
   progress_.begin("originals", "Collecting original objects from the cached build");
   collect_originals(captured_objects(capture), entry.pristine(), path("original"));

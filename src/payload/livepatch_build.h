@@ -17,6 +17,7 @@ enum ExitCode {
   kExitBuildFailed = 5,
   kExitCheckRefused = 6,
   kExitNoSpace = 7, // a disk or quota filled up (disk_space.h)
+  kExitFastPathDiffers = 8, // --check-fast-path: the fast path and make disagree
   kExitInterrupted = 130,
 };
 

@@ -17,6 +17,9 @@ const char kDescription[] =
     "Drop-in for upstream livepatch-build: two builds of the tree (the original one cached),\n"
     "create-diff-object on every changed object, then one linked, checked payload\n"
     "<output>/<name>.livepatch. The source tree is never modified.\n"
+    "Fast path: when the patch only modifies existing C sources, headers and assembly files\n"
+    "that the original build's records cover, only the objects that read them are compiled\n"
+    "(no make, no link); otherwise make runs and the reason is printed (build path: ...).\n"
     "Type layouts: a patch that changes the layout of a structure, union, enum, typedef or\n"
     "variable that changed functions use is refused (exit 2), because the running hypervisor\n"
     "already holds objects of that type. Types come from DWARF: when the build has none\n"
@@ -27,7 +30,8 @@ const char kDescription[] =
     "the reason is kept in --json and in the payload's .modinfo (layout_change=).\n"
     "Exit codes: 0 payload created, 1 error or bad option, 2 unsupported change,\n"
     "3 no functional change, 4 patch does not apply, 5 build failed, 6 the loader check\n"
-    "refused the payload, 7 no space left on device, 130 interrupted.\n"
+    "refused the payload, 7 no space left on device, 8 --check-fast-path found the fast path\n"
+    "and make disagree, 130 interrupted.\n"
     "The build date compiled in is $SOURCE_DATE_EPOCH, else derived from the inputs.";
 
 unsigned online_cpus() {
@@ -121,6 +125,11 @@ std::optional<Options> parse_options(int argc, char **argv) {
   app.add_option("--loaded", o.loaded,
                  "A payload loaded below this one (repeat, bottom of the stack first): the "
                  "loader check applies them, then this one, so a wrong --depends is refused");
+  app.add_flag("--no-fast-path", o.no_fast_path,
+               "Always rebuild with make, never compile only the affected objects");
+  app.add_flag("--check-fast-path", o.check_fast_path,
+               "Run make and the fast path and compare the objects they rebuild "
+               "(exit 8 if they differ)");
   app.add_option("--sign-passphrase-file", o.sign_passphrase_file,
                  "File holding the key's passphrase (else $LIVEPATCH_SIGN_PIN)");
   try {

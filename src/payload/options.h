@@ -48,6 +48,10 @@ struct Options {
   // Payloads loaded below this one, bottom of the stack first: the loader
   // check applies them before this one (loader_check.h).
   std::vector<std::string> loaded;
+  // The patched build (build_path.h): never the fast path, or both paths
+  // compared (fast_path_check.h).
+  bool no_fast_path = false;
+  bool check_fast_path = false;
 
   bool build_phase() const { return skip != "build"; }
   bool diff_phase() const { return skip != "diff"; }

@@ -47,6 +47,7 @@ std::string report_json(const RunReport &r) {
       "  \"payload\": {},\n  \"payload_size\": {},\n"
       "  \"build_id\": {},\n  \"depends\": {},\n  \"xen_depends\": {},\n"
       "  \"cache\": {},\n  \"check\": {},\n  \"signature\": {},\n  \"xen_version\": {},\n"
+      "  \"build_path\": {{\"path\": {}, \"reason\": {}, \"check\": {}}},\n"
       "  \"objects\": {{\"rebuilt\": {}, \"diffed\": {}, \"new\": {}, \"ignored\": {}}},\n"
       "  \"functions\": {{\"changed\": {}, \"new\": {}, \"ignored\": {}}},\n"
       "  \"refusals\": {},\n  \"layout_changes\": {},\n  \"possible_layout_changes\": {},\n"
@@ -54,7 +55,8 @@ std::string report_json(const RunReport &r) {
       "  \"stripped_symbols\": {},\n  \"timings\": {}\n}}\n",
       quote(r.name), r.exit_code, quote(r.error), quote(r.payload), r.payload_size,
       quote(r.build_id), quote(r.depends), quote(r.xen_depends), quote(r.cache), quote(r.check),
-      quote(r.signature), quote(r.xen_version), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
+      quote(r.signature), quote(r.xen_version), quote(r.build_path), quote(r.build_path_reason),
+      quote(r.fast_path_check), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
       list(r.objects_ignored), list(r.functions_changed), list(r.functions_new),
       ignored_list(r.functions_ignored), list(r.refusals), layout_changes_json(r.layout),
       list(r.layout.possible), sources, list(r.stripped_symbols), t);

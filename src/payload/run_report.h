@@ -33,6 +33,9 @@ struct RunReport {
   std::string check; // "passed", "refused", "skipped: <why>"
   std::string signature; // "note", "appended" or "" (unsigned)
   std::string xen_version; // the target release, e.g. "4.20"
+  // The patched build: "fast" or "make" (build_path.h), why, and what
+  // --check-fast-path found ("identical: N object(s)", "differs", or "").
+  std::string build_path, build_path_reason, fast_path_check;
   std::vector<std::string> objects_rebuilt, objects_diffed, objects_new, objects_ignored;
   std::vector<std::string> functions_changed, functions_new;
   std::vector<IgnoredFunction> functions_ignored;

@@ -1,0 +1,47 @@
+// Which way the patched build goes: the fast path or make.
+//
+// The fast path (fast_build.h) compiles exactly the objects whose recorded
+// dependencies the patch touches, from the original build's records
+// (build_records.h), and nothing else: no make, no link. It is taken only
+// when it can be shown to give what an incremental make would; everything
+// that forces make is one table in build_path.cc, each row a reason printed
+// in one line:
+//
+//   the patch adds, removes or renames a file;
+//   it touches a build file (Makefile, *.mk, Kconfig, .config), a linker
+//   script, or anything that is not a C source, header or assembly file;
+//   it touches a file that a generated output (asm-offsets.s, xen.lds) was
+//   made from, or one that no record lists (nothing is known about it);
+//   the original build has no records (a cache entry from before them), a
+//   record could not be read, an object was made by a command that is not a
+//   compile (objcopy of a blob: what it came from is unknown);
+//   an object to compile has a record older than itself, a compile that
+//   wrote no dependency file, a compile into kbuild's temporary with no
+//   recorded step turning it into the object, or is read by something other
+//   than the link (head.S's cmdline.bin from cmdline.o).
+//
+// `--no-fast-path` forces make; `--check-fast-path` runs both and compares
+// (fast_path_check.h).
+#pragma once
+
+#include "payload/build_records.h"
+
+#include <string>
+#include <vector>
+
+namespace lp::payload {
+
+struct BuildPathChoice {
+  bool fast = false;
+  std::string reason;               // one line: why this path
+  std::vector<std::string> objects; // the objects the fast path compiles, sorted
+};
+
+// Decides for the patch `patch_text` given the original build's records, its
+// pristine copy (where the objects and their times are) and the build copy
+// with the patch applied (which files the patch left).
+BuildPathChoice choose_build_path(const std::string &patch_text, const BuildRecords &records,
+                                  const std::string &pristine_root,
+                                  const std::string &patched_root);
+
+} // namespace lp::payload

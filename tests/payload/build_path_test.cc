@@ -1,0 +1,231 @@
+// The fast path's inputs and its decision: dependency files and their
+// parsing, what livepatch-gcc records in record mode (a real kbuild-style
+// compile, objcopy and ld -r through the wrapper), and every row of the table
+// of what forces make, each with the exact line the user sees.
+#include "payload_fixture.h"
+
+#include "payload/build_path.h"
+#include "payload/build_records.h"
+#include "payload/compile_record.h"
+#include "payload/fast_build.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+using namespace lp::payload;
+using lp::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string modify(const std::string &file) {
+  return "--- a/" + file + "\n+++ b/" + file + "\n@@ -1 +1 @@\n-a\n+b\n";
+}
+
+// A records folder with records of objects and generated outputs, and a
+// pristine tree holding the objects (written after their records, unless
+// `stale`).
+struct Fixture {
+  TempDir dir;
+  std::string records() const { return dir.file("records"); }
+  std::string pristine() const { return dir.file("pristine"); }
+  std::string root() const { return dir.file("build"); }
+
+  void record(const CompileRecord &rec) const {
+    dir.write("records/" + rec.object + ".compile", format_compile_record(rec, root()));
+  }
+  void object(const std::string &obj) const {
+    dir.write("pristine/" + obj, "object");
+    fs::last_write_time(pristine() + "/" + obj,
+                        fs::last_write_time(records() + "/" + obj + ".compile") -
+                            std::chrono::seconds(1));
+  }
+  // xen/common/a.o reads a.c and lib.h; b.o reads b.c and lib.h; both go
+  // through kbuild's temporary and objcopy.
+  Fixture() {
+    for (const char *name : {"a", "b"}) {
+      std::string n = name;
+      CompileRecord rec{"xen/common/" + n + ".o", root() + "/xen", "common/" + n + ".c",
+                        {"gcc", "-c", "common/" + n + ".c", "-o", "common/." + n + ".o.tmp"}};
+      rec.post_argv = {"objcopy", "common/." + n + ".o.tmp", "common/" + n + ".o"};
+      rec.deps = {"xen/common/" + n + ".c", "xen/include/xen/lib.h"};
+      record(rec);
+      object(rec.object);
+      dir.write("pristine/" + rec.deps[0], "a\n");
+      dir.write("build/" + rec.deps[0], "b\n");
+    }
+    CompileRecord lds{"xen/arch/x86/xen.lds", root() + "/xen", "arch/x86/xen.lds.S",
+                      {"gcc", "-E", "-P", "arch/x86/xen.lds.S", "-o", "arch/x86/xen.lds"}};
+    lds.deps = {"xen/arch/x86/xen.lds.S", "xen/include/xen/cache.h"};
+    record(lds);
+    for (const char *file : {"xen/include/xen/lib.h", "xen/common/Makefile", "xen/common/Kconfig",
+                             "xen/Rules.mk", "xen/arch/x86/xen.lds.S", "xen/tools/symbols.awk",
+                             "xen/include/xen/cache.h", "xen/include/xen/unused.h"}) {
+      dir.write("pristine/" + std::string(file), "a\n");
+      dir.write("build/" + std::string(file), "b\n");
+    }
+    dir.write("records/inputs", "xen/common/built_in.o xen/common/a.o xen/common/b.o\n"
+                                ".xen-syms.0 xen/common/built_in.o\n");
+  }
+  BuildPathChoice choose(const std::string &patch) const {
+    return choose_build_path(patch, load_build_records(records(), root()), pristine(), root());
+  }
+};
+
+} // namespace
+
+TEST_CASE("fast path: dependency files and where a compile writes them", "[fast-path]") {
+  CHECK(dependency_output({"gcc", "-MMD", "-MP", "-MF", "common/.a.o.d", "-c", "a.c"}) ==
+        "common/.a.o.d");
+  CHECK(dependency_output({"gcc", "-Wp,-MD,common/.a.o.d", "-c", "a.c"}) == "common/.a.o.d");
+  CHECK(dependency_output({"gcc", "-MFx.d", "-MD", "-c", "a.c"}) == "x.d");
+  CHECK(dependency_output({"gcc", "-MMD", "-c", "a.c", "-o", "dir/a.o"}) == "dir/a.d");
+  CHECK(dependency_output({"gcc", "-c", "a.c", "-o", "a.o"}).empty());
+  CHECK(parse_dependency_file("common/a.o: common/a.c \\\n include/x\\ y.h \\\n"
+                              "  include/z.h\ninclude/z.h:\n") ==
+        std::vector<std::string>{"common/a.c", "include/x y.h", "include/z.h"});
+  CHECK(parse_dependency_file("").empty());
+}
+
+TEST_CASE("fast path: a record keeps its post step and dependencies", "[fast-path]") {
+  CompileRecord rec{"xen/common/a.o", "/b/xen", "common/a.c", {"gcc", "-c", "common/a.c"}};
+  rec.post_argv = {"objcopy", "common/.a.o.tmp", "common/a.o"};
+  rec.deps = {"xen/common/a.c", "/usr/lib/gcc/x/stddef.h"};
+  std::string error;
+  auto back = parse_compile_record(format_compile_record(rec, "/b"), "/b", error);
+  REQUIRE(back);
+  CHECK(back->post_argv == rec.post_argv);
+  CHECK(back->deps == rec.deps);
+  CHECK(recipe_commands(*back, "/w/livepatch-gcc") ==
+        std::vector<std::vector<std::string>>{
+            {"/w/livepatch-gcc", "gcc", "-c", "common/a.c"},
+            {"/w/livepatch-gcc", "objcopy", "common/.a.o.tmp", "common/a.o"}});
+}
+
+TEST_CASE("fast path: livepatch-gcc in record mode keeps commands, dependencies and readers",
+          "[fast-path]") {
+  TempDir dir;
+  dir.write("src/xen/include/lib.h", "#define ONE 1\n");
+  dir.write("src/xen/common/a.c", "#include \"../include/lib.h\"\nint a(void) { return ONE; }\n");
+  std::string wrapper = lp::test::tool_path("livepatch-gcc");
+  std::string env = "LIVEPATCH_BUILD_DIR=" + dir.file("src/") + " LIVEPATCH_RECORD_DIR=" +
+                    dir.file("rec") + " ";
+  std::string cd = "cd " + dir.file("src/xen") + " && ";
+  auto r = lp::test::run_shell(
+      cd + env + wrapper +
+      " gcc -MMD -MP -MF common/.a.o.d -MQ common/a.o -c common/a.c -o common/.a.o.tmp && " +
+      env + wrapper +
+      " objcopy --redefine-sym a.c=common/a.c common/.a.o.tmp common/a.o && " + env + wrapper +
+      " ld -r -o common/built_in.o common/a.o");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  BuildRecords rec = load_build_records(dir.file("rec"), dir.file("src"));
+  REQUIRE(rec.present);
+  REQUIRE(rec.objects.contains("xen/common/a.o"));
+  const CompileRecord &a = rec.objects.at("xen/common/a.o");
+  CHECK(a.deps == std::vector<std::string>{"xen/common/a.c", "xen/include/lib.h"});
+  CHECK(a.post_argv ==
+        std::vector<std::string>{"objcopy", "--redefine-sym", "a.c=common/a.c", "common/.a.o.tmp",
+                                 "common/a.o"});
+  CHECK(rec.object_users.at("xen/include/lib.h") == std::vector<std::string>{"xen/common/a.o"});
+  CHECK(rec.readers.at("xen/common/a.o") == std::vector<std::string>{"xen/common/built_in.o"});
+  CHECK(!fs::exists(dir.file("rec/changed_objs"))); // nothing captured
+}
+
+TEST_CASE("fast path: the objects whose dependencies the patch touches", "[fast-path]") {
+  Fixture f;
+  BuildPathChoice one = f.choose(modify("xen/common/a.c"));
+  INFO(one.reason);
+  CHECK(one.fast);
+  CHECK(one.objects == std::vector<std::string>{"xen/common/a.o"});
+  BuildPathChoice both = f.choose(modify("xen/include/xen/lib.h"));
+  CHECK(both.fast);
+  CHECK(both.objects == std::vector<std::string>{"xen/common/a.o", "xen/common/b.o"});
+}
+
+TEST_CASE("fast path: each reason to run make, in one line", "[fast-path]") {
+  Fixture f;
+  auto reason = [&](const std::string &patch) {
+    BuildPathChoice c = f.choose(patch);
+    CHECK(!c.fast);
+    return c.reason;
+  };
+  CHECK(reason("--- /dev/null\n+++ b/xen/common/n.c\n@@ -0,0 +1 @@\n+int n;\n") ==
+        "the patch adds xen/common/n.c");
+  CHECK(reason("--- a/xen/common/a.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n") ==
+        "the patch removes xen/common/a.c");
+  CHECK(reason("diff --git a/xen/common/a.c b/xen/common/c.c\nsimilarity index 100%\n"
+               "rename from xen/common/a.c\nrename to xen/common/c.c\n") ==
+        "the patch renames xen/common/a.c to xen/common/c.c");
+  CHECK(reason(modify("xen/common/Makefile")) ==
+        "the patch touches xen/common/Makefile, a build file");
+  CHECK(reason(modify("xen/common/Kconfig")) == "the patch touches xen/common/Kconfig, a build file");
+  CHECK(reason(modify("xen/Rules.mk")) == "the patch touches xen/Rules.mk, a build file");
+  CHECK(reason(modify("xen/arch/x86/xen.lds.S")) ==
+        "the patch touches xen/arch/x86/xen.lds.S, a linker script");
+  CHECK(reason(modify("xen/tools/symbols.awk")) ==
+        "the patch touches xen/tools/symbols.awk, which is not a C source, header or assembly "
+        "file");
+  CHECK(reason(modify("xen/include/xen/cache.h")) ==
+        "the patch touches xen/include/xen/cache.h, a source of the generated "
+        "xen/arch/x86/xen.lds");
+  CHECK(reason(modify("xen/include/xen/unused.h")) ==
+        "the patch touches xen/include/xen/unused.h, which no dependency record of the original "
+        "build lists");
+}
+
+TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]") {
+  SECTION("no records at all: a cache entry from before them") {
+    Fixture f;
+    fs::remove_all(f.records());
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "the cached original build has no compile records (made before livepatch-build kept "
+          "them)");
+  }
+  SECTION("an object made by a command other than a compile") {
+    Fixture f;
+    f.dir.write("records/untraced", "xen/common/blob.o\n");
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "xen/common/blob.o of the original build was not compiled but made by a command whose "
+          "inputs livepatch-gcc cannot trace");
+  }
+  SECTION("a record older than its object") {
+    Fixture f;
+    fs::last_write_time(f.pristine() + "/xen/common/a.o",
+                        fs::last_write_time(f.records() + "/xen/common/a.o.compile") +
+                            std::chrono::seconds(5));
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "the compile record of xen/common/a.o is older than the object");
+  }
+  SECTION("a compile into the temporary with no recorded step making the object") {
+    Fixture f;
+    CompileRecord rec{"xen/common/a.o", f.root() + "/xen", "common/a.c",
+                      {"gcc", "-c", "common/a.c", "-o", "common/.a.o.tmp"}};
+    rec.deps = {"xen/common/a.c"};
+    f.record(rec);
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "xen/common/a.o: its compile writes common/.a.o.tmp, which a step livepatch-gcc did "
+          "not see turns into the object");
+  }
+  SECTION("an object read by something other than the link") {
+    Fixture f;
+    f.dir.write("records/inputs", "xen/arch/x86/boot/cmdline.lnk xen/common/b.o\n");
+    CHECK(f.choose(modify("xen/common/b.c")).reason ==
+          "xen/common/b.o is read by xen/arch/x86/boot/cmdline.lnk, which only make rebuilds");
+  }
+  SECTION("an unreadable record") {
+    Fixture f;
+    f.dir.write("records/xen/common/z.o.compile", "livepatch-compile-record 7\n");
+    CHECK_THAT(f.choose(modify("xen/common/a.c")).reason,
+               Catch::StartsWith("a compile record of the original build cannot be read: "));
+  }
+}
+
+TEST_CASE("fast path: link steps may read objects", "[fast-path]") {
+  for (const char *out : {"xen/common/built_in.o", "xen/prelink.o", "xen/common/x.init.o",
+                          "xen/xen-syms", "xen/.xen-syms.0", "xen/.xen.efi.1", "xen/xen.efi"})
+    CHECK(is_link_output(out));
+  for (const char *out : {"xen/arch/x86/boot/cmdline.lnk", "xen/arch/x86/boot/cmdline.bin"})
+    CHECK(!is_link_output(out));
+}
