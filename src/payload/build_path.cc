@@ -5,6 +5,7 @@
 // text is the one line the user sees.
 #include "payload/build_path.h"
 
+#include "payload/build_environment.h"
 #include "payload/compiler_wrapper.h"
 #include "payload/line_directives.h"
 
@@ -62,11 +63,17 @@ Why unreadable_record(const Context &c, const PatchedFile &, const std::string &
   return "a compile record of the original build cannot be read: " + c.records.unreadable[0];
 }
 
-Why untraced_object(const Context &c, const PatchedFile &, const std::string &) {
-  if (c.records.untraced.empty())
+Why environment_changed(const Context &c, const PatchedFile &, const std::string &) {
+  if (!c.records.has_environment)
+    return "the original build's environment was not recorded";
+  std::vector<std::string> diffs = environment_differences(c.records.environment,
+                                                           build_environment());
+  std::string name = first_read_by_build(diffs, c.pristine);
+  if (name.empty())
     return std::nullopt;
-  return c.records.untraced[0] + " of the original build was not compiled but made by a command "
-                                 "whose inputs livepatch-gcc cannot trace";
+  return fmt::format("the environment differs from the original build's in {}, which the build "
+                     "reads",
+                     name);
 }
 
 // -- each file of the patch ------------------------------------------------
@@ -171,10 +178,34 @@ Why read_beyond_link(const Context &c, const PatchedFile &, const std::string &o
   return std::nullopt;
 }
 
+// Xen's libelf.o: objcopy of libelf-temp.o, itself ld -r of libelf-tools.o
+// and others. make rebuilds (and captures) the objcopy'd object when one of
+// them changes; the fast path would not.
+Why part_of_made_object(const Context &c, const PatchedFile &, const std::string &object) {
+  std::set<std::string> made(c.records.untraced.begin(), c.records.untraced.end());
+  std::vector<std::string> todo = {object};
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    std::string file = todo.back();
+    todo.pop_back();
+    auto it = c.records.readers.find(file);
+    if (it == c.records.readers.end())
+      continue;
+    for (const std::string &reader : it->second) {
+      if (made.contains(reader))
+        return fmt::format("{} goes into {}, which make rebuilds from it", object, reader);
+      if (seen.insert(reader).second)
+        todo.push_back(reader);
+    }
+  }
+  return std::nullopt;
+}
+
 // What forces make, in the order it is checked.
-constexpr std::array<Rule, 15> kForcesMake = {{
+constexpr std::array<Rule, 16> kForcesMake = {{
     {Scope::kBuild, no_records},
     {Scope::kBuild, unreadable_record},
+    {Scope::kBuild, environment_changed},
     {Scope::kFile, renamed},
     {Scope::kFile, added},
     {Scope::kFile, removed},
@@ -183,11 +214,11 @@ constexpr std::array<Rule, 15> kForcesMake = {{
     {Scope::kFile, not_source},
     {Scope::kFile, generated_source},
     {Scope::kFile, uncovered},
-    {Scope::kBuild, untraced_object},
     {Scope::kObject, stale_record},
     {Scope::kObject, no_dependencies},
     {Scope::kObject, unfinished_temporary},
     {Scope::kObject, read_beyond_link},
+    {Scope::kObject, part_of_made_object},
 }};
 
 std::set<std::string> affected_objects(const Context &c) {

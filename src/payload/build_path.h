@@ -12,13 +12,17 @@
 //   script, or anything that is not a C source, header or assembly file;
 //   it touches a file that a generated output (asm-offsets.s, xen.lds) was
 //   made from, or one that no record lists (nothing is known about it);
+//   a variable of the environment that the compiler or a makefile of the
+//   tree reads differs from the original build's (make would evaluate the
+//   makefiles anew with it);
 //   the original build has no records (a cache entry from before them), a
-//   record could not be read, an object was made by a command that is not a
-//   compile (objcopy of a blob: what it came from is unknown);
+//   record could not be read;
 //   an object to compile has a record older than itself, a compile that
 //   wrote no dependency file, a compile into kbuild's temporary with no
 //   recorded step turning it into the object, or is read by something other
-//   than the link (head.S's cmdline.bin from cmdline.o).
+//   than the link (head.S's cmdline.bin from cmdline.o), or goes into an
+//   object that a command other than a compile makes and make would rebuild
+//   (Xen's libelf.o, objcopy of the ld -r of libelf-tools.o and others).
 //
 // `--no-fast-path` forces make; `--check-fast-path` runs both and compares
 // (fast_path_check.h).

@@ -70,6 +70,10 @@ BuildRecords load_build_records(const std::string &records_dir, const std::strin
     add_record(r, file, std::move(*rec));
   }
   load_inputs(r, records_dir + "/inputs");
+  if (fs::exists(records_dir + "/environment", ec)) {
+    r.has_environment = true;
+    r.environment = parse_environment(lp::read_file(records_dir + "/environment"));
+  }
   std::ifstream untraced(records_dir + "/untraced");
   for (std::string line; std::getline(untraced, line);)
     if (!line.empty())

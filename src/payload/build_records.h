@@ -11,7 +11,8 @@
 // built_in.o, objcopy into .init.o, the links of xen-syms, and whatever else
 // consumed an object (arch/x86/boot's cmdline.o, linked into cmdline.lnk and
 // turned into cmdline.bin for head.S). An object a wrapped command wrote
-// without compiling it (objcopy of a blob) is listed in <records>/untraced.
+// without compiling it (objcopy of libelf-temp.o into libelf.o) is listed
+// in <records>/untraced.
 // Objects of host tools (HOSTCC, not through livepatch-gcc) have no record,
 // and a patched build never captures them either.
 //
@@ -21,6 +22,7 @@
 // livepatch-gcc's ignore list); the rest are generated outputs.
 #pragma once
 
+#include "payload/build_environment.h"
 #include "payload/compile_record.h"
 
 #include <filesystem>
@@ -33,6 +35,8 @@ namespace lp::payload {
 
 struct BuildRecords {
   bool present = false; // the folder exists (the original build recorded itself)
+  bool has_environment = false;
+  Environment environment; // the original build's (build_environment.h)
   // object (root-relative) -> its record, $ROOT resolved to the build root
   std::map<std::string, CompileRecord> objects;
   // generated output (root-relative) -> its record
@@ -43,8 +47,8 @@ struct BuildRecords {
   std::unordered_map<std::string, std::vector<std::string>> object_users, generated_users;
   // object -> the outputs of the commands that read it
   std::unordered_map<std::string, std::vector<std::string>> readers;
-  // objects a wrapped command other than a compile wrote (objcopy of a
-  // blob into an object): what they were made from is not known
+  // objects a wrapped command other than a compile wrote (objcopy of an
+  // ld -r output, Xen's libelf.o): a patched build captures them too
   std::vector<std::string> untraced;
   // records that could not be read: "<file>: <problem>"
   std::vector<std::string> unreadable;

@@ -35,6 +35,7 @@
 #include "payload/assemble.h"
 #include "payload/build_cache.h"
 #include "payload/build_date.h"
+#include "payload/build_environment.h"
 #include "payload/build_id_note.h"
 #include "payload/build_path.h"
 #include "payload/build_records.h"
@@ -333,6 +334,7 @@ void Pipeline::original_build(CacheEntry &entry) {
   env.env["LIVEPATCH_RECORD_DIR"] = entry.records();
   env.unset_env = {"LIVEPATCH_CAPTURE_DIR", "MAKEFLAGS", "MFLAGS"};
   fs::create_directories(entry.records());
+  write_text(entry.records() + "/environment", format_environment(build_environment()));
   make_or_fail(make_command(xen, false), env, "the original build");
   copy_tree(entry.build(), entry.pristine());
   entry.set_facts(build_env_);

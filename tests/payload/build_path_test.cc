@@ -4,6 +4,7 @@
 // of what forces make, each with the exact line the user sees.
 #include "payload_fixture.h"
 
+#include "payload/build_environment.h"
 #include "payload/build_path.h"
 #include "payload/build_records.h"
 #include "payload/compile_record.h"
@@ -65,6 +66,8 @@ struct Fixture {
       dir.write("pristine/" + std::string(file), "a\n");
       dir.write("build/" + std::string(file), "b\n");
     }
+    dir.write("records/environment", format_environment(build_environment()));
+    dir.write("pristine/xen/Makefile", "CFLAGS += $(EXTRA_FLAGS_FOR_TEST)\n");
     dir.write("records/inputs", "xen/common/built_in.o xen/common/a.o xen/common/b.o\n"
                                 ".xen-syms.0 xen/common/built_in.o\n");
   }
@@ -183,12 +186,14 @@ TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]")
           "the cached original build has no compile records (made before livepatch-build kept "
           "them)");
   }
-  SECTION("an object made by a command other than a compile") {
-    Fixture f;
-    f.dir.write("records/untraced", "xen/common/blob.o\n");
-    CHECK(f.choose(modify("xen/common/a.c")).reason ==
-          "xen/common/blob.o of the original build was not compiled but made by a command whose "
-          "inputs livepatch-gcc cannot trace");
+  SECTION("an object that goes into an object objcopy makes") {
+    Fixture f; // Xen's libelf.o: objcopy of the ld -r of its parts
+    f.dir.write("records/untraced", "xen/common/libelf.o\n");
+    f.dir.write("records/inputs", "xen/common/libelf-temp.o xen/common/b.o\n"
+                                  "xen/common/libelf.o xen/common/libelf-temp.o\n");
+    CHECK(f.choose(modify("xen/common/a.c")).fast);
+    CHECK(f.choose(modify("xen/common/b.c")).reason ==
+          "xen/common/b.o goes into xen/common/libelf.o, which make rebuilds from it");
   }
   SECTION("a record older than its object") {
     Fixture f;
@@ -213,6 +218,32 @@ TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]")
     f.dir.write("records/inputs", "xen/arch/x86/boot/cmdline.lnk xen/common/b.o\n");
     CHECK(f.choose(modify("xen/common/b.c")).reason ==
           "xen/common/b.o is read by xen/arch/x86/boot/cmdline.lnk, which only make rebuilds");
+  }
+  SECTION("the original build's environment was not recorded") {
+    Fixture f;
+    fs::remove(f.records() + "/environment");
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "the original build's environment was not recorded");
+  }
+  SECTION("a variable the compiler reads differs") {
+    Fixture f;
+    lp::payload::Environment then = build_environment();
+    then["PATH"] = "/elsewhere";
+    f.dir.write("records/environment", format_environment(then));
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "the environment differs from the original build's in PATH, which the build reads");
+  }
+  SECTION("a variable a makefile reads differs; others do not matter") {
+    Fixture f;
+    lp::payload::Environment then = build_environment();
+    then["CI_JOB_ID_FOR_TEST"] = "1";
+    f.dir.write("records/environment", format_environment(then));
+    CHECK(f.choose(modify("xen/common/a.c")).fast);
+    then["EXTRA_FLAGS_FOR_TEST"] = "-O0";
+    f.dir.write("records/environment", format_environment(then));
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "the environment differs from the original build's in EXTRA_FLAGS_FOR_TEST, which the "
+          "build reads");
   }
   SECTION("an unreadable record") {
     Fixture f;

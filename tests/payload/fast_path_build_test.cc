@@ -153,25 +153,33 @@ TEST_CASE("fast path: --check-fast-path fails when the recorded command no longe
 TEST_CASE("fast path: SIGKILL or SIGTERM while it compiles leaves nothing behind",
           "[livepatch-build][fast-path][killed]") {
   MiniTree t;
-  REQUIRE(t.build("01-table-bounds.patch", {}, "first").status == 0);
-  // A gcc on PATH that, in a capturing compile (the patched build), says so
-  // on fd 3 and blocks; every other command is the real gcc.
+  // A gcc on PATH that, in a capturing compile (the patched build) of a run
+  // with LP_TEST_GATE set, says so on fd 3 and blocks; every other command
+  // is the real gcc. Every run has it on PATH: PATH is part of what the
+  // original build's records were made with.
   std::string bin = t.dir().file("bin");
   fs::create_directories(bin);
   write_script(bin + "/gcc", "#!/bin/sh\n"
                              "if [ -n \"$LIVEPATCH_CAPTURE_DIR\" ] && [ -n \"$LP_TEST_GATE\" ]; then "
                              "echo \"gcc $$\" >&3; exec sleep 100000; fi\n"
                              "exec /usr/bin/gcc \"$@\"\n");
+  std::string path = bin + ":" + std::getenv("PATH");
   std::string tmp = t.dir().file("tmp");
   fs::create_directories(tmp);
-  std::vector<std::string> argv = {lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
-                                   MiniTree::patch("08-static-helper.patch"), "-c", t.config(),
-                                   "-o", t.out("killed"), "--depends", lp::test::kDepends,
-                                   "--cache-dir", t.cache(), "-j", "2"};
+  auto argv = [&](const std::string &out, const std::string &cache) {
+    return std::vector<std::string>{lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
+                                    MiniTree::patch("08-static-helper.patch"), "-c", t.config(),
+                                    "-o", t.out(out), "--depends", lp::test::kDepends,
+                                    "--cache-dir", cache, "-j", "2"};
+  };
+  {
+    ControlledRun first(argv("first", t.cache()), {{"PATH", path}}, t.dir().file("first.log"));
+    REQUIRE(first.wait_exit() == 0);
+  }
   int expected = 0;
   {
-    ControlledRun run(argv, {{"LP_TEST_GATE", "1"}, {"TMPDIR", tmp},
-                             {"PATH", bin + ":" + std::getenv("PATH")}},
+    ControlledRun run(argv("killed", t.cache()),
+                      {{"LP_TEST_GATE", "1"}, {"TMPDIR", tmp}, {"PATH", path}},
                       t.dir().file("killed.log"));
     INFO(read_text(t.dir().file("killed.log")));
     REQUIRE(run.wait_for("gcc"));
@@ -188,16 +196,19 @@ TEST_CASE("fast path: SIGKILL or SIGTERM while it compiles leaves nothing behind
   }
   CHECK(fs::is_empty(tmp));
   CHECK(!fs::exists(t.out("killed") + "/08-static-helper.livepatch"));
-  RunResult next = t.build("08-static-helper.patch", {}, "next");
-  INFO(next.output);
-  REQUIRE(next.status == 0);
-  CHECK_THAT(next.output, Catch::Contains("the build copy was left patched by run"));
-  CHECK_THAT(next.output, Catch::Contains("build path: fast: "));
-  RunResult fresh = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p",
-                                   MiniTree::patch("08-static-helper.patch"), "-c", t.config(),
-                                   "-o", t.out("fresh"), "--depends", lp::test::kDepends,
-                                   "--cache-dir", t.dir().file("fresh-cache"), "-j", "2"});
-  REQUIRE(fresh.status == 0);
+  {
+    ControlledRun next(argv("next", t.cache()), {{"PATH", path}}, t.dir().file("next.log"));
+    REQUIRE(next.wait_exit() == 0);
+  }
+  std::string next_log = read_text(t.dir().file("next.log"));
+  INFO(next_log);
+  CHECK_THAT(next_log, Catch::Contains("the build copy was left patched by run"));
+  CHECK_THAT(next_log, Catch::Contains("build path: fast: "));
+  {
+    ControlledRun fresh(argv("fresh", t.dir().file("fresh-cache")), {{"PATH", path}},
+                        t.dir().file("fresh.log"));
+    REQUIRE(fresh.wait_exit() == 0);
+  }
   CHECK(lp::test::file_bytes(t.out("next") + "/08-static-helper.livepatch") ==
         lp::test::file_bytes(t.out("fresh") + "/08-static-helper.livepatch"));
 }
