@@ -82,14 +82,14 @@ BuildRecords load_build_records(const std::string &records_dir, const std::strin
 }
 
 bool is_link_output(const std::string &output) {
-  static const std::array<std::string_view, 2> images = {"xen-syms", "xen.efi"};
+  // An image and its stages: xen-syms, .xen-syms.0, xen.efi, .xen.efi.1r.o.
+  static const std::array<std::string_view, 4> names = {"xen-syms", "xen.efi", ".xen-syms.",
+                                                        ".xen.efi."};
   std::string base = basename_of(output);
   if (output.ends_with(".o"))
     return true;
-  for (std::string_view image : images)
-    if (base == image || base.starts_with("." + std::string(image) + "."))
-      return true;
-  return false;
+  return base == names[0] || base == names[1] || base.starts_with(names[2]) ||
+         base.starts_with(names[3]);
 }
 
 } // namespace lp::payload
