@@ -12,7 +12,7 @@ set -euo pipefail
 
 build_packages=(
   cmake g++ make pkg-config
-  libelf-dev libdw-dev zlib1g-dev libcli11-dev libfmt-dev catch2 libssl-dev
+  libelf-dev libdw-dev zlib1g-dev libcli11-dev libfmt-dev catch2 libssl-dev nlohmann-json3-dev
   llvm-14-dev
 )
 test_packages=(

@@ -19,6 +19,7 @@
 #include "elf/writer.h"
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <cstring>
 #include <optional>
 #include <elf.h>
@@ -219,7 +220,7 @@ Result create_diff_object(const Options &o, std::FILE *log_stream, ImageCache *i
     std::fflush(log_stream);
   res.log = std::move(log.lines);
   if (!o.json.empty()) {
-    std::string text = json_report(res, o);
+    std::string text = report_text(json_report(res, o));
     try {
       write_file_atomically(o.json, {reinterpret_cast<const uint8_t *>(text.data()), text.size()});
     } catch (const FileError &e) {

@@ -25,6 +25,7 @@
 
 #include "diff/create_diff_object.h"
 #include "elf/insn.h"
+#include "elf/json.h"
 #include "elf/object.h"
 #include "elf/xen_versions.h"
 
@@ -314,7 +315,7 @@ void locate_refusals(const std::string &patched_path, std::vector<Refusal> &refu
 // DWARF (nothing was checked).
 bool check_type_layouts(Analysis &orig, Analysis &patched, const Options &o, Verdict &v,
                         Result &res, Log &log);
-std::string layout_changes_json(const Result &r);
+Json layout_changes_json(const Result &r);
 
 // displacement_heuristic.cc: without DWARF, warn about changed functions that
 // differ only in memory displacements.
@@ -322,7 +323,7 @@ void warn_displacement_only(Analysis &orig, Analysis &patched, const Verdict &v,
                             Log &log);
 
 // report.cc
-std::string json_report(const Result &r, const Options &o);
+Json json_report(const Result &r, const Options &o);
 void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &log);
 
 // struct_sizes.cc

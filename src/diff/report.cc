@@ -3,7 +3,7 @@
 // --json writes what a CI system wants to keep: the changed, new and ignored
 // functions, hooks, every refusal with its reason (and source location when
 // the patched object has debug info), and the special-section sizes with
-// where they came from. Keys are written in a fixed order.
+// where they came from, as one ordered_json document (elf/json.h lays it out).
 //
 // --explain answers "why is this function in my payload?": for each changed
 // function it finds the first instruction whose masked bytes or relocation
@@ -12,7 +12,7 @@
 // report once applied, and why each ignored function was left out.
 #include "diff/engine.h"
 
-#include "elf/json_string.h"
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -20,15 +20,6 @@
 namespace lp::diff {
 
 namespace {
-
-std::string quote(std::string_view s) { return lp::json_string(s); }
-
-std::string list(const std::vector<std::string> &v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i)
-    out += (i ? ", " : "") + quote(v[i]);
-  return out + "]";
-}
 
 const char *status_name(Status s) {
   switch (s) {
@@ -122,36 +113,35 @@ void explain_changes(Analysis &orig, Analysis &patched, const Verdict &v, Log &l
                            u->ignore_reason));
 }
 
-std::string json_report(const Result &r, const Options &o) {
-  std::string out = "{\n";
-  out += fmt::format("  \"original\": {},\n  \"patched\": {},\n  \"xen_syms\": {},\n",
-                     quote(o.original), quote(o.patched), quote(o.xen_syms));
-  out += fmt::format("  \"status\": {},\n  \"exit_code\": {},\n", quote(status_name(r.status)),
-                     static_cast<int>(r.status));
-  out += fmt::format("  \"changed_functions\": {},\n", list(r.changed));
-  out += fmt::format("  \"new_functions\": {},\n", list(r.added));
-  out += "  \"ignored_functions\": [";
-  for (size_t i = 0; i < r.ignored.size(); ++i)
-    out += fmt::format("{}\n    {{\"name\": {}, \"reason\": {}}}", i ? "," : "",
-                       quote(r.ignored[i].name), quote(r.ignored[i].reason));
-  out += r.ignored.empty() ? "],\n" : "\n  ],\n";
-  out += fmt::format("  \"hooks\": {},\n", list(r.hooks));
-  out += "  \"refusals\": [";
-  for (size_t i = 0; i < r.refusals.size(); ++i) {
-    const Refusal &x = r.refusals[i];
-    out += fmt::format("{}\n    {{\"reason\": {}, \"symbol\": {}, \"location\": {}}}", i ? "," : "",
-                       quote(x.reason), quote(x.symbol), quote(x.location));
-  }
-  out += r.refusals.empty() ? "],\n" : "\n  ],\n";
-  out += fmt::format("  \"layout_changes\": {},\n", layout_changes_json(r));
-  out += fmt::format("  \"possible_layout_changes\": {},\n", list(r.possible_layout_changes));
-  out += fmt::format("  \"struct_sizes\": {{\"alt_instr\": {}, \"bug_frame\": {}, "
-                     "\"exception_table_entry\": {}, \"alt_call\": {}, \"source\": {}}},\n",
-                     r.sizes.alt_instr, r.sizes.bug_frame, r.sizes.exception_table_entry,
-                     r.sizes.alt_call, quote(r.sizes.source));
-  out += fmt::format("  \"xen_version\": {},\n", quote(r.xen_version));
-  out += fmt::format("  \"error\": {}\n}}\n", quote(r.error));
-  return out;
+Json json_report(const Result &r, const Options &o) {
+  Json ignored = Json::array();
+  for (const IgnoredFunction &f : r.ignored)
+    ignored.push_back({{"name", f.name}, {"reason", f.reason}});
+  Json refusals = Json::array();
+  for (const Refusal &x : r.refusals)
+    refusals.push_back({{"reason", x.reason}, {"symbol", x.symbol}, {"location", x.location}});
+  return {
+      {"original", o.original},
+      {"patched", o.patched},
+      {"xen_syms", o.xen_syms},
+      {"status", status_name(r.status)},
+      {"exit_code", static_cast<int>(r.status)},
+      {"changed_functions", r.changed},
+      {"new_functions", r.added},
+      {"ignored_functions", ignored},
+      {"hooks", r.hooks},
+      {"refusals", refusals},
+      {"layout_changes", layout_changes_json(r)},
+      {"possible_layout_changes", r.possible_layout_changes},
+      {"struct_sizes",
+       {{"alt_instr", r.sizes.alt_instr},
+        {"bug_frame", r.sizes.bug_frame},
+        {"exception_table_entry", r.sizes.exception_table_entry},
+        {"alt_call", r.sizes.alt_call},
+        {"source", r.sizes.source}}},
+      {"xen_version", r.xen_version},
+      {"error", r.error},
+  };
 }
 
 } // namespace lp::diff

@@ -42,7 +42,7 @@
 
 #include "elf/dwarf_types.h"
 #include "elf/error.h"
-#include "elf/json_string.h"
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <dwarf.h>
@@ -809,19 +809,16 @@ bool check_type_layouts(Analysis &orig, Analysis &patched, const Options &o, Ver
   return true;
 }
 
-std::string layout_changes_json(const Result &r) {
-  std::string out = "[";
-  for (size_t i = 0; i < r.layout_changes.size(); ++i) {
-    const LayoutChange &c = r.layout_changes[i];
-    std::string fns;
-    for (size_t k = 0; k < c.functions.size(); ++k)
-      fns += (k ? ", " : "") + json_string(c.functions[k]);
-    out += fmt::format("{}\n    {{\"type\": {}, \"decl\": {}, \"status\": {}, \"details\": {}, "
-                       "\"reason\": {}, \"functions\": [{}]}}",
-                       i ? "," : "", json_string(c.type), json_string(c.decl),
-                       json_string(c.status), json_string(c.details), json_string(c.reason), fns);
-  }
-  return out + (r.layout_changes.empty() ? "]" : "\n  ]");
+Json layout_changes_json(const Result &r) {
+  Json out = Json::array();
+  for (const LayoutChange &c : r.layout_changes)
+    out.push_back({{"type", c.type},
+                   {"decl", c.decl},
+                   {"status", c.status},
+                   {"details", c.details},
+                   {"reason", c.reason},
+                   {"functions", c.functions}});
+  return out;
 }
 
 } // namespace lp::diff

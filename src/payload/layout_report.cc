@@ -1,11 +1,10 @@
 // Merging create-diff-object's type-layout lines (see layout_report.h).
 #include "payload/layout_report.h"
 
-#include "elf/json_string.h"
-
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 
@@ -108,13 +107,6 @@ std::string join(const std::vector<std::string> &v, std::string_view sep) {
   return out;
 }
 
-std::string json_list(const std::vector<std::string> &v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); i++)
-    out += (i ? ", " : "") + lp::json_string(v[i]);
-  return out + "]";
-}
-
 } // namespace
 
 bool is_layout_line(const std::string &line) {
@@ -183,17 +175,17 @@ std::vector<std::string> accepted_layout_reasons(const LayoutReport &report) {
   return out;
 }
 
-std::string layout_changes_json(const LayoutReport &report) {
-  std::string out = "[";
-  for (size_t i = 0; i < report.changes.size(); i++) {
-    const LayoutChange &c = report.changes[i];
-    out += fmt::format("{}\n    {{\"type\": {}, \"decl\": {}, \"status\": {}, \"details\": {}, "
-                       "\"reason\": {}, \"functions\": {}, \"objects\": {}}}",
-                       i ? "," : "", lp::json_string(c.type), lp::json_string(c.decl),
-                       lp::json_string(c.status), lp::json_string(c.details),
-                       lp::json_string(c.reason), json_list(c.functions), json_list(c.objects));
-  }
-  return out + (report.changes.empty() ? "]" : "\n  ]");
+Json layout_changes_json(const LayoutReport &report) {
+  Json out = Json::array();
+  for (const LayoutChange &c : report.changes)
+    out.push_back({{"type", c.type},
+                   {"decl", c.decl},
+                   {"status", c.status},
+                   {"details", c.details},
+                   {"reason", c.reason},
+                   {"functions", c.functions},
+                   {"objects", c.objects}});
+  return out;
 }
 
 } // namespace lp::payload

@@ -20,6 +20,8 @@
 // .modinfo (`layout_change=<type>: <reason>`).
 #pragma once
 
+#include "elf/json.h"
+
 #include <string>
 #include <vector>
 
@@ -63,8 +65,8 @@ std::vector<std::string> layout_notes(const LayoutReport &report);
 // the payload's layout_change= .modinfo entries.
 std::vector<std::string> accepted_layout_reasons(const LayoutReport &report);
 
-// The "layout_changes" JSON array (keys in a fixed order, two-space indent
-// inside livepatch-build's report).
-std::string layout_changes_json(const LayoutReport &report);
+// The "layout_changes" JSON array of livepatch-build's report (keys in a
+// fixed order).
+Json layout_changes_json(const LayoutReport &report);
 
 } // namespace lp::payload

@@ -62,6 +62,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -769,7 +770,7 @@ int Pipeline::run() {
   }
   if (!o_.json.empty()) {
     try {
-      write_text(o_.json, report_json(report_));
+      write_text(o_.json, report_text(report_json(report_)));
     } catch (const FileError &e) {
       bool full = mentions_no_space(e.problem());
       fmt::print(stderr, "ERROR: {}.\n", full ? no_space_writing(e.file()) : e.what());

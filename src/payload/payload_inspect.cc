@@ -11,7 +11,7 @@
 
 #include "elf/atomic_file.h"
 #include "elf/error.h"
-#include "elf/json_string.h"
+#include "elf/json.h"
 #include "elf/reader.h"
 #include "payload/build_id_note.h"
 #include "payload/digest.h"
@@ -22,6 +22,7 @@
 #include <array>
 #include <filesystem>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace lp::payload {
 namespace {
@@ -267,67 +268,62 @@ std::string format_text(const PayloadInfo &p) {
 
 namespace {
 
-std::string json_or_null(const std::string &s) { return s.empty() ? "null" : json_string(s); }
+Json string_or_null(const std::string &s) { return s.empty() ? Json(nullptr) : Json(s); }
 
-std::string json_strings(const std::vector<std::string> &v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); i++)
-    out += (i ? ", " : "") + json_string(v[i]);
-  return out + "]";
+Json function_json(const InspectedFunction &f) {
+  return {{"name", string_or_null(f.name)},
+          {"old_addr", f.old_addr ? Json(fmt::format("{:#x}", *f.old_addr)) : Json(nullptr)},
+          {"old_addr_source", string_or_null(f.old_addr_source)},
+          {"old_symbol", string_or_null(f.old_symbol)},
+          {"old_size", f.old_size},
+          {"new_symbol", string_or_null(f.new_symbol)},
+          {"new_offset", f.new_offset},
+          {"new_size", f.new_size},
+          {"nop", f.new_symbol.empty()},
+          {"version", f.version},
+          {"expect", f.expect.empty() ? Json(nullptr) : Json(to_hex(f.expect))}};
 }
 
-std::string json_function(const InspectedFunction &f) {
-  return fmt::format(
-      "{{\"name\": {}, \"old_addr\": {}, \"old_addr_source\": {}, \"old_symbol\": {}, "
-      "\"old_size\": {}, \"new_symbol\": {}, \"new_offset\": {}, \"new_size\": {}, "
-      "\"nop\": {}, \"version\": {}, \"expect\": {}}}",
-      json_or_null(f.name), f.old_addr ? json_string(fmt::format("{:#x}", *f.old_addr)) : "null",
-      json_or_null(f.old_addr_source), json_or_null(f.old_symbol), f.old_size,
-      json_or_null(f.new_symbol), f.new_offset, f.new_size, f.new_symbol.empty() ? "true" : "false",
-      f.version, f.expect.empty() ? "null" : json_string(to_hex(f.expect)));
-}
-
-template <typename T, typename F> std::string json_list(const std::vector<T> &v, F one) {
-  if (v.empty())
-    return "[]";
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); i++)
-    out += (i ? ",\n    " : "\n    ") + one(v[i]);
-  return out + "\n  ]";
+template <typename T, typename F> Json json_list(const std::vector<T> &v, F one) {
+  Json out = Json::array();
+  for (const T &x : v)
+    out.push_back(one(x));
+  return out;
 }
 
 } // namespace
 
 std::string format_json(const PayloadInfo &p) {
-  std::string out = "{\n";
-  out += fmt::format("  \"payload\": {},\n  \"size\": {},\n", json_string(p.path), p.file_size);
-  out += fmt::format("  \"name\": {},\n  \"name_source\": {},\n", json_string(p.name),
-                     json_string(p.name_source));
-  out += fmt::format("  \"xen_version\": {},\n", json_or_null(p.xen_version));
-  out += fmt::format("  \"build_id\": {},\n  \"xen_depends\": {},\n  \"depends\": {},\n",
-                     json_or_null(p.build_id), json_or_null(p.xen_depends),
-                     json_or_null(p.depends));
-  out += fmt::format("  \"depends_on_xen\": {},\n",
-                     !p.depends.empty() && p.depends == p.xen_depends ? "true" : "false");
-  out += fmt::format("  \"functions\": {},\n", json_list(p.functions, json_function));
-  out += fmt::format("  \"hooks\": {},\n", json_list(p.hooks, [](const InspectedHook &h) {
-                       return fmt::format("{{\"kind\": {}, \"targets\": {}}}", json_string(h.kind),
-                                          json_strings(h.targets));
-                     }));
-  out += fmt::format("  \"special_sections\": {},\n",
-                     json_list(p.special_sections, [](const InspectedSection &s) {
-                       return fmt::format("{{\"name\": {}, \"size\": {}, \"entries\": {}}}",
-                                          json_string(s.name), s.size, s.entries);
-                     }));
-  out += fmt::format("  \"metadata\": {},\n", json_strings(p.metadata));
-  out += fmt::format("  \"signatures\": {}\n",
-                     json_list(p.signatures, [](const InspectedSignature &s) {
-                       return fmt::format("{{\"format\": {}, \"size\": {}, \"covers\": {}, "
-                                          "\"algorithm\": {}, \"signer\": {}}}",
-                                          json_string(s.format), s.size, s.covers,
-                                          json_string(s.algorithm), json_or_null(s.signer));
-                     }));
-  return out + "}\n";
+  Json doc = {
+      {"payload", p.path},
+      {"size", p.file_size},
+      {"name", p.name},
+      {"name_source", p.name_source},
+      {"xen_version", string_or_null(p.xen_version)},
+      {"build_id", string_or_null(p.build_id)},
+      {"xen_depends", string_or_null(p.xen_depends)},
+      {"depends", string_or_null(p.depends)},
+      {"depends_on_xen", !p.depends.empty() && p.depends == p.xen_depends},
+      {"functions", json_list(p.functions, function_json)},
+      {"hooks", json_list(p.hooks,
+                          [](const InspectedHook &h) -> Json {
+                            return {{"kind", h.kind}, {"targets", h.targets}};
+                          })},
+      {"special_sections",
+       json_list(p.special_sections,
+                 [](const InspectedSection &s) -> Json {
+                   return {{"name", s.name}, {"size", s.size}, {"entries", s.entries}};
+                 })},
+      {"metadata", p.metadata},
+      {"signatures", json_list(p.signatures, [](const InspectedSignature &s) -> Json {
+         return {{"format", s.format},
+                 {"size", s.size},
+                 {"covers", s.covers},
+                 {"algorithm", s.algorithm},
+                 {"signer", string_or_null(s.signer)}};
+       })},
+  };
+  return report_text(doc);
 }
 
 } // namespace lp::payload

@@ -2,64 +2,71 @@
 #include "payload/run_report.h"
 
 #include <algorithm>
-#include "elf/json_string.h"
-
+#include <cmath>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace lp::payload {
 namespace {
 
-std::string quote(std::string_view s) { return lp::json_string(s); }
-
-std::string list(std::vector<std::string> v) {
+Json sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); i++)
-    out += (i ? ", " : "") + quote(v[i]);
-  return out + "]";
+  return v;
 }
 
-std::string ignored_list(std::vector<IgnoredFunction> v) {
+Json ignored_list(std::vector<IgnoredFunction> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); i++)
-    out += fmt::format("{}{{\"name\": {}, \"object\": {}, \"reason\": {}}}", i ? ", " : "",
-                       quote(v[i].name), quote(v[i].object), quote(v[i].reason));
-  return out + "]";
+  Json out = Json::array();
+  for (const IgnoredFunction &f : v)
+    out.push_back({{"name", f.name}, {"object", f.object}, {"reason", f.reason}});
+  return out;
 }
+
+// Seconds to the millisecond: 0.5 is written 0.5, 1.23456 as 1.235.
+double milliseconds(double seconds) { return std::round(seconds * 1000) / 1000; }
 
 } // namespace
 
-std::string report_json(const RunReport &r) {
-  std::string t = "{";
-  for (size_t i = 0; i < r.timings.size(); i++)
-    t += fmt::format("{}{}: {:.3f}", i ? ", " : "", quote(r.timings[i].first), r.timings[i].second);
-  t += "}";
-  std::string sources = "{";
+Json report_json(const RunReport &r) {
+  Json timings = Json::object();
+  for (const auto &[phase, seconds] : r.timings)
+    timings[phase] = milliseconds(seconds);
+  Json sources = Json::object();
   for (const auto &[key, objects] : r.type_sources)
-    sources += fmt::format("{}{}: {}", sources.size() > 1 ? ", " : "", quote(key), list(objects));
-  sources += "}";
-  return fmt::format(
-      "{{\n"
-      "  \"name\": {},\n  \"exit_code\": {},\n  \"error\": {},\n"
-      "  \"payload\": {},\n  \"payload_size\": {},\n"
-      "  \"build_id\": {},\n  \"depends\": {},\n  \"xen_depends\": {},\n"
-      "  \"cache\": {},\n  \"check\": {},\n  \"signature\": {},\n  \"xen_version\": {},\n"
-      "  \"build_path\": {{\"path\": {}, \"reason\": {}, \"check\": {}}},\n"
-      "  \"objects\": {{\"rebuilt\": {}, \"diffed\": {}, \"new\": {}, \"ignored\": {}}},\n"
-      "  \"functions\": {{\"changed\": {}, \"new\": {}, \"ignored\": {}}},\n"
-      "  \"refusals\": {},\n  \"layout_changes\": {},\n  \"possible_layout_changes\": {},\n"
-      "  \"type_sources\": {},\n"
-      "  \"stripped_symbols\": {},\n  \"timings\": {}\n}}\n",
-      quote(r.name), r.exit_code, quote(r.error), quote(r.payload), r.payload_size,
-      quote(r.build_id), quote(r.depends), quote(r.xen_depends), quote(r.cache), quote(r.check),
-      quote(r.signature), quote(r.xen_version), quote(r.build_path), quote(r.build_path_reason),
-      quote(r.fast_path_check), list(r.objects_rebuilt), list(r.objects_diffed), list(r.objects_new),
-      list(r.objects_ignored), list(r.functions_changed), list(r.functions_new),
-      ignored_list(r.functions_ignored), list(r.refusals), layout_changes_json(r.layout),
-      list(r.layout.possible), sources, list(r.stripped_symbols), t);
+    sources[key] = sorted(objects);
+  return {
+      {"name", r.name},
+      {"exit_code", r.exit_code},
+      {"error", r.error},
+      {"payload", r.payload},
+      {"payload_size", r.payload_size},
+      {"build_id", r.build_id},
+      {"depends", r.depends},
+      {"xen_depends", r.xen_depends},
+      {"cache", r.cache},
+      {"check", r.check},
+      {"signature", r.signature},
+      {"xen_version", r.xen_version},
+      {"build_path",
+       {{"path", r.build_path}, {"reason", r.build_path_reason}, {"check", r.fast_path_check}}},
+      {"objects",
+       {{"rebuilt", sorted(r.objects_rebuilt)},
+        {"diffed", sorted(r.objects_diffed)},
+        {"new", sorted(r.objects_new)},
+        {"ignored", sorted(r.objects_ignored)}}},
+      {"functions",
+       {{"changed", sorted(r.functions_changed)},
+        {"new", sorted(r.functions_new)},
+        {"ignored", ignored_list(r.functions_ignored)}}},
+      {"refusals", sorted(r.refusals)},
+      {"layout_changes", layout_changes_json(r.layout)},
+      {"possible_layout_changes", sorted(r.layout.possible)},
+      {"type_sources", sources},
+      {"stripped_symbols", sorted(r.stripped_symbols)},
+      {"timings", timings},
+  };
 }
 
 Progress::Progress(RunReport &report)

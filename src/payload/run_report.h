@@ -8,6 +8,7 @@
 // keys emitted in a fixed order; only the timings vary between identical runs.
 #pragma once
 
+#include "elf/json.h"
 #include "payload/layout_report.h"
 
 #include <chrono>
@@ -49,7 +50,8 @@ struct RunReport {
   std::string error;
 };
 
-std::string report_json(const RunReport &r);
+// The --json summary (elf/json.h lays it out; report_text() gives the text).
+Json report_json(const RunReport &r);
 
 // Prints "<title>..." when a phase starts and "  done in N.NNs" when it ends;
 // records the duration in the report.

@@ -4,6 +4,7 @@
 #include "payload/diff_runner.h"
 #include "payload/layout_report.h"
 #include "payload/modinfo.h"
+#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -34,14 +35,14 @@ TEST_CASE("layout report: a header type changed in two objects is one report",
             "changed functions: domain_tot_pages, domain_room",
             "xen/arch/x86/mm.o: type layout changed: union u (arch/x86/mm.c:3): size 4 -> 8; "
             "used by changed functions: domain_room"});
-  CHECK(layout_changes_json(r) ==
-        "[\n    {\"type\": \"struct domain\", \"decl\": \"include/xen/sched.h:5\", \"status\": "
+  CHECK(lp::report_text({{"layout_changes", layout_changes_json(r)}}) ==
+        "{\n  \"layout_changes\": [\n    {\"type\": \"struct domain\", \"decl\": \"include/xen/sched.h:5\", \"status\": "
         "\"refused\", \"details\": \"member tot_pages 8+8 -> 16+8, size 24 -> 32\", \"reason\": "
         "\"\", \"functions\": [\"domain_tot_pages\", \"domain_room\"], \"objects\": "
         "[\"xen/arch/x86/domain.o\", \"xen/arch/x86/mm.o\"]},\n    {\"type\": \"union u\", "
         "\"decl\": \"arch/x86/mm.c:3\", \"status\": \"refused\", \"details\": \"size 4 -> 8\", "
         "\"reason\": \"\", \"functions\": [\"domain_room\"], \"objects\": "
-        "[\"xen/arch/x86/mm.o\"]}\n  ]");
+        "[\"xen/arch/x86/mm.o\"]}\n  ]\n}\n");
 }
 
 TEST_CASE("layout report: accepted, kept and possible changes", "[layout-report]") {

@@ -6,7 +6,7 @@
 #include "minitree.h"
 #include "payload_fixture.h"
 
-#include "elf/json_string.h"
+#include "elf/json.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
