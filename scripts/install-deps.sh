@@ -11,7 +11,7 @@
 set -euo pipefail
 
 build_packages=(
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config help2man
   libelf-dev libdw-dev zlib1g-dev libcli11-dev libfmt-dev catch2 libssl-dev nlohmann-json3-dev
   llvm-14-dev
 )

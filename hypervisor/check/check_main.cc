@@ -27,6 +27,7 @@
 #include "elf/error.h"
 #include "elf/image.h"
 #include "elf/xen_versions.h"
+#include "lp_version.h"
 #include "payload/payload_inspect.h"
 #include "xen/livepatch_version.h"
 
@@ -192,7 +193,9 @@ int main(int argc, char **argv) {
   Args a;
   CLI::App app{"Check that a live-patch payload would load on a hypervisor, using the "
                "hypervisor's own loader, or show what a payload holds (--show).\nExit: 0 would "
-               "load (or shown), 2 refused (Xen's errno printed), 1 input could not be read."};
+               "load (or shown), 2 refused (Xen's errno printed), 1 input could not be read.",
+               "livepatch-check"};
+  app.set_version_flag("--version", lp::version_text("livepatch-check"));
   app.add_option("--xen-syms", a.xen_syms,
                  "the hypervisor's xen-syms (symbols, build-id, text); required unless --show")
       ->check(CLI::ExistingFile);

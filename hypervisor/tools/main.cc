@@ -7,6 +7,7 @@
 // QEMU character device wired to the guest's COM2; it defaults to
 // $MINIXEN_SOCKET. Bad usage prints one line and exits 1.
 #include "livepatch_commands.h"
+#include "lp_version.h"
 #include "xen_errno.h"
 
 #include <CLI/CLI.hpp>
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
   app.add_option("--timeout", timeout_s, "seconds to wait for each response (default 60)")
       ->check(CLI::PositiveNumber);
   app.require_subcommand(1);
+  app.set_version_flag("--version", lp::version_text("minixen-livepatch"));
 
   std::function<int(minixen::LivepatchCommands &)> run;
   auto verb = [&](const char *n, const char *help, std::function<int(minixen::LivepatchCommands &)> f) {
@@ -94,6 +96,8 @@ int main(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     std::string msg = e.what();

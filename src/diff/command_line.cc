@@ -2,6 +2,7 @@
 #include "diff/command_line.h"
 
 #include "elf/xen_versions.h"
+#include "lp_version.h"
 
 #include <CLI/CLI.hpp>
 #include <sstream>
@@ -49,6 +50,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
                "Batch form (one process, xen-syms read once, objects diffed in parallel): "
                "create-diff-object --batch JOBS [-j N]; see --batch --help."};
   app.name("create-diff-object");
+  app.set_version_flag("--version", version_text("create-diff-object"));
   add_options(app, c.options);
   std::vector<const char *> argv = {"create-diff-object"};
   for (const std::string &a : args)

@@ -6,13 +6,16 @@
 #include "elf/error.h"
 #include "elf/reader.h"
 #include "elf/writer.h"
+#include "lp_version.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 int main(int argc, char **argv) {
   CLI::App app{"Read an x86-64 ELF object into the live-patch object model and write it back "
-               "as a relocatable object (ET_REL). Exit status: 0 written, 1 error."};
+               "as a relocatable object (ET_REL). Exit status: 0 written, 1 error.",
+               "elf-rewrite"};
+  app.set_version_flag("--version", lp::version_text("elf-rewrite"));
   std::string in, out;
   app.add_option("IN", in, "input ELF file")->required();
   app.add_option("OUT", out, "output relocatable object")->required();

@@ -32,6 +32,7 @@
 #include "elf/atomic_file.h"
 #include "elf/error.h"
 #include "elf/image.h"
+#include "lp_version.h"
 #include "payload/assemble.h"
 #include "payload/build_cache.h"
 #include "payload/build_date.h"
@@ -66,10 +67,6 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
-
-#ifndef LP_VERSION
-#define LP_VERSION "0.0.0"
-#endif
 
 namespace lp::payload {
 namespace fs = std::filesystem;

@@ -14,6 +14,7 @@
 // compiler output there the same way, and appends one line per command that
 // reads objects to <records>/inputs; nothing is captured.
 #include "payload/compile_record.h"
+#include "lp_version.h"
 #include "payload/compiler_wrapper.h"
 
 #include <cerrno>
@@ -218,6 +219,11 @@ int record_untraced(const std::string &object, const char *build_dir, const std:
 } // namespace
 
 int main(int argc, char **argv) {
+  // <tool> is never an option, so the wrapper's own options cannot shadow a tool's.
+  if (argc >= 2 && !std::strcmp(argv[1], "--version")) {
+    std::puts(lp::version_text("livepatch-gcc").c_str());
+    return 0;
+  }
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;

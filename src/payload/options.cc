@@ -2,6 +2,7 @@
 #include "payload/options.h"
 
 #include "elf/xen_versions.h"
+#include "lp_version.h"
 
 #include <CLI/CLI.hpp>
 #include <cctype>
@@ -88,6 +89,7 @@ std::optional<Options> parse_options(int argc, char **argv) {
   Options o;
   o.cpus = online_cpus();
   CLI::App app{kDescription, "livepatch-build"};
+  app.set_version_flag("--version", lp::version_text("livepatch-build"));
   app.add_option("-s,--srcdir,--src", o.srcdir,
                  "Root of the Xen repository (the folder that contains xen/)");
   app.add_option("-p,--patch", o.patch, "Source patch (unified diff, applied with -p1, no fuzz)");
@@ -136,6 +138,9 @@ std::optional<Options> parse_options(int argc, char **argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &) {
     std::fputs(app.help().c_str(), stdout);
+    return std::nullopt;
+  } catch (const CLI::CallForVersion &e) {
+    std::puts(e.what());
     return std::nullopt;
   } catch (const CLI::ParseError &e) {
     throw UsageError{std::string("getopt failed: ") + e.what()};

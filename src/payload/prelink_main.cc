@@ -16,6 +16,7 @@
 #include "elf/writer.h"
 #include "payload/payload_build_id.h"
 #include "payload/prelink.h"
+#include "lp_version.h"
 #include "sign/sign.h"
 
 #include <CLI/CLI.hpp>
@@ -39,7 +40,9 @@ void refuse_signed(const std::string &input) {
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"Resolve a live-patch payload's undefined symbols to absolute xen-syms addresses"};
+  CLI::App app{"Resolve a live-patch payload's undefined symbols to absolute xen-syms addresses",
+               "prelink"};
+  app.set_version_flag("--version", lp::version_text("prelink"));
   bool debug = false;
   std::string input, output, xen_syms;
   app.add_flag("-d,--debug", debug, "Print every resolved symbol");

@@ -13,6 +13,7 @@
 // --passphrase-file, $LIVEPATCH_SIGN_PIN or $KBUILD_SIGN_PIN, never from an
 // option value, so it does not show up in process listings or shell history.
 #include "elf/atomic_file.h"
+#include "lp_version.h"
 #include "sign/sign.h"
 
 #include <CLI/CLI.hpp>
@@ -125,7 +126,9 @@ int dispatch(CLI::App &app, SignArgs &s, VerifyArgs &v, const std::string &show_
 int main(int argc, char **argv) {
   CLI::App app{"Sign and verify Xen live-patch payloads (.note.Xen.signature or an appended "
                "module signature).\nExit codes: 0 ok, 1 error, 2 signature missing or not "
-               "verified."};
+               "verified.",
+               "livepatch-sign"};
+  app.set_version_flag("--version", lp::version_text("livepatch-sign"));
   app.require_subcommand(1);
   SignArgs sign_args;
   VerifyArgs verify_args;
