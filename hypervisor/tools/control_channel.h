@@ -32,6 +32,8 @@ public:
 
   // Sends one request and waits (up to timeout_ms) for its response.
   Response request(uint32_t op, const std::vector<uint8_t> &body);
+  // How long a response may take (--timeout): the limit of every wait.
+  int timeout_ms() const { return timeout_ms_; }
 
 private:
   void send_all(const uint8_t *p, size_t n);

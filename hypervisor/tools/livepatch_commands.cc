@@ -5,8 +5,10 @@
 // end state print "No action needed"; refuse a wrong state; otherwise send
 // the ACTION with a 30 ms timeout, wait twice the timeout, and GET again
 // until the result is known. One difference: where xen-livepatch polls once,
-// this tool keeps polling for up to 2 s while the result is -EAGAIN, because
-// a QEMU without KVM may be descheduled on a busy host.
+// this tool polls until the hypervisor has a result. The hypervisor always
+// reaches one (the action ran, or its rendezvous timed out: -EBUSY), so the
+// wait ends on that event, not after a time that a busy host may exceed; the
+// channel's response timeout (--timeout) only guards against a hung guest.
 #include "livepatch_commands.h"
 
 #include "xen_errno.h"
@@ -189,7 +191,7 @@ int LivepatchCommands::action(Verb verb, const std::string &name, bool nodeps) {
     std::printf(" failed with %s\n", describe_errno(r.rc).c_str());
     return exit_code_for(r.rc);
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ch_.timeout_ms());
   std::this_thread::sleep_for(std::chrono::nanoseconds(2 * kTimeoutNs));
   s = status(name);
   while (s.get_rc == 0 && s.rc == -XEN_EAGAIN && std::chrono::steady_clock::now() < deadline) {

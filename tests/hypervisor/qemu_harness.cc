@@ -27,6 +27,7 @@ std::string payload(const std::string &name, const std::string &image) {
 Minixen::Minixen(const std::string &image) {
   std::vector<std::string> args = {
       "qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64", "-smp", "2",
+      "-icount", "shift=5,sleep=on",
       "-m", "256", "-nographic", "-no-reboot", "-monitor", "none",
       "-serial", "file:" + dir_.file("console.log"),
       "-serial", "unix:" + dir_.file("ctl.sock") + ",server=on,wait=off",
@@ -71,17 +72,9 @@ lp::test::RunResult Minixen::tool(const std::vector<std::string> &args) const {
 }
 
 lp::test::RunResult Minixen::act(const std::vector<std::string> &args) const {
-  lp::test::RunResult r = tool(args);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kGuardMs);
-  while (r.status == 2 && std::chrono::steady_clock::now() < deadline) {
-    bool timed_out = r.output.find("16 (Device or resource busy)") != std::string::npos ||
-                     r.output.find("didn't complete") != std::string::npos;
-    if (!timed_out || r.output.find("can't") != std::string::npos)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    r = tool(args);
-  }
-  return r;
+  std::vector<std::string> guarded = {"--timeout", std::to_string(kGuardMs / 1000)};
+  guarded.insert(guarded.end(), args.begin(), args.end());
+  return tool(guarded);
 }
 
 std::string Minixen::call(const std::string &name, const std::string &arg) const {

@@ -3,8 +3,19 @@
 // QEMU runs with the machine the issue prescribes (pc, TCG, qemu64, 2 CPUs,
 // 256 MiB, -nographic -no-reboot), COM1 written to a console file and COM2
 // on a Unix socket for minixen-livepatch. The constructor waits for the
-// "minixen: ready" line (and fails the test after 10 s); the destructor
-// stops QEMU.
+// "minixen: ready" line (failing the test only after kGuardMs); the
+// destructor stops QEMU.
+//
+// No test depends on how fast the host is. QEMU runs with -icount
+// shift=0: the guest's clocks (the HPET behind now_ns(), the APIC timer)
+// count executed instructions, one nanosecond each, and both vCPUs run in
+// turns on one host thread, a PAUSE in a spin loop handing over to the other
+// vCPU. The hypervisor's time-bounded waits - the live-patch rendezvous'
+// 30 ms deadline, the 100 ms wait for CPUs at boot - therefore measure guest
+// work, not host time: on a loaded host they take longer in wall time but
+// end the same way. While the guest idles (sleep=on) its clock follows the
+// host's, which only matters to the control channel's 2 s gap between the
+// bytes of one frame.
 #pragma once
 
 #include "support/fixture.h"
@@ -37,10 +48,10 @@ public:
 
   // Runs minixen-livepatch --socket <ours> args...
   lp::test::RunResult tool(const std::vector<std::string> &args) const;
-  // Like tool(), but retries when the tool exits 2 because the rendezvous
-  // timed out (-EBUSY) or did not complete: on a loaded host a vCPU can miss
-  // Xen's 30 ms deadline, and exit 2 means "retry" in xen-livepatch. Retries
-  // go on for as long as kGuardMs allows: a busy machine only makes it slower.
+  // An action verb (load, apply, revert, replace, unload): tool() once, with
+  // the tool's wait for the result guarded by kGuardMs. Never retried: under
+  // -icount a rendezvous cannot time out because the host is busy, and a
+  // retry would run the payload's pre-apply/pre-revert hooks again.
   lp::test::RunResult act(const std::vector<std::string> &args) const;
   // Output of `call name [arg]`, without the newline; fails the test if the call fails.
   std::string call(const std::string &name, const std::string &arg = "") const;
