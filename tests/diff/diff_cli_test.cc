@@ -134,12 +134,15 @@ __attribute__((noinline)) int a(int x) { alternative("nop; nop; nop", "lfence", 
   CHECK(bad.error.find("sizes3: line 1") != std::string::npos);
 }
 
-TEST_CASE("refusals carry the source location when the object has debug info", "[diff][cli]") {
+// Xen 4.20+ builds with -g; on Xen 4.17 livepatch-build passes -g side objects.
+TEST_CASE("refusals carry the source location from the object's or the side object's DWARF",
+          "[diff][cli]") {
+  Debug debug = GENERATE(Debug::Objects, Debug::SideObjects);
   TempDir dir;
   Pair p;
   p.sources = {{"x", "int limit = 5;\nint f(void) { return limit; }\n",
                 "int limit = 7;\nint f(void) { return limit; }\n"}};
-  p.cflags = {"-g"};
+  p.debug = debug;
   p.prelude = false;
   Outcome o = run_pair(dir, p);
   INFO(o.log_text());
@@ -147,23 +150,8 @@ TEST_CASE("refusals carry the source location when the object has debug info", "
   REQUIRE(o.result.refusals.size() == 1);
   CHECK(o.result.refusals[0].symbol == "limit");
   CHECK(o.result.refusals[0].location.ends_with("x.c:1"));
-  CHECK(o.logged("data object limit changed"));
-}
-
-TEST_CASE("refusals carry the source location from the -g side object", "[diff][cli]") {
-  TempDir dir;
-  Pair p;
-  p.sources = {{"x", "int limit = 5;\nint f(void) { return limit; }\n",
-                "int limit = 7;\nint f(void) { return limit; }\n"}};
-  p.debug = Debug::SideObjects;
-  p.prelude = false;
-  Outcome o = run_pair(dir, p);
-  INFO(o.log_text());
-  REQUIRE(o.status() == 2);
-  REQUIRE(o.result.refusals.size() == 1);
-  CHECK(o.result.refusals[0].symbol == "limit");
-  CHECK(o.result.refusals[0].location.ends_with("x.c:1"));
-  CHECK(o.logged("existing data cannot be changed by a live patch (use a hook, or a new variable) (common/x.c:1)"));
+  CHECK(o.logged("data object limit changed: existing data cannot be changed by a live patch "
+                 "(use a hook, or a new variable) (common/x.c:1)"));
 }
 
 TEST_CASE("cli: --original-debug/--patched-debug side objects give the type check", "[diff][cli]") {

@@ -44,13 +44,7 @@
 #include <public/sysctl.h>
 #include <public/errno.h>
 
-/* Linux's include/uapi/xen/privcmd.h. */
-struct privcmd_hypercall {
-    uint64_t op;
-    uint64_t arg[5];
-};
-#define IOCTL_PRIVCMD_HYPERCALL \
-    _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
+#include "privcmd.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -62,37 +56,10 @@ static const uint32_t known_interface_versions[] = { 0x15, 0x16 };
 #define POLL_NS 10000000L
 #define DEFAULT_WAIT_MS 5000L
 
-static int privcmd_fd = -1;
 static uint32_t interface_version = XEN_SYSCTL_INTERFACE_VERSION;
 #ifdef LIVEPATCH_FLAG_FORCE /* 4.19+: the op's former pad */
 static uint32_t op_flags;   /* LIVEPATCH_FLAG_FORCE with --force */
 #endif
-
-/*
- * Memory Xen reads or writes: anonymous, populated and locked, so that Xen's
- * copy_{to,from}_guest never meets a page that is not there.
- */
-static void *locked_alloc(size_t size)
-{
-    void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-
-    if (p == MAP_FAILED)
-        return NULL;
-    if (mlock(p, size ? size : 1) != 0) {
-        munmap(p, size ? size : 1);
-        return NULL;
-    }
-    return p;
-}
-
-static void locked_free(void *p, size_t size)
-{
-    if (p) {
-        munlock(p, size ? size : 1);
-        munmap(p, size ? size : 1);
-    }
-}
 
 /* The sysctl and the name live in one locked page, reused by every call. */
 static struct {
@@ -103,13 +70,7 @@ static struct {
 /* Issues the sysctl in page->op; returns 0 or -errno (Xen's error). */
 static int do_sysctl(void)
 {
-    struct privcmd_hypercall call = {
-        .op = __HYPERVISOR_sysctl,
-        .arg = { (uint64_t)(uintptr_t)&page->op },
-    };
-    long rc = ioctl(privcmd_fd, IOCTL_PRIVCMD_HYPERCALL, &call);
-
-    return rc < 0 ? -errno : (int)rc;
+    return (int)privcmd_hypercall(__HYPERVISOR_sysctl, (uint64_t)(uintptr_t)&page->op, 0);
 }
 
 static struct xen_sysctl_livepatch_op *new_op(uint32_t cmd)
@@ -619,8 +580,7 @@ static const struct {
 
 static int setup(void)
 {
-    privcmd_fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
-    if (privcmd_fd < 0) {
+    if (privcmd_open() != 0) {
         fprintf(stderr, "failed to get the handler\n");
         return -1;
     }

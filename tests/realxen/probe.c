@@ -31,31 +31,16 @@
 #include <public/version.h>
 #include <public/sysctl.h>
 
-/* Linux's include/uapi/xen/privcmd.h. */
-struct privcmd_hypercall {
-    uint64_t op;
-    uint64_t arg[5];
-};
-#define IOCTL_PRIVCMD_HYPERCALL \
-    _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
+#include "privcmd.h"
 
 /* An out-of-range XENVER_build_id buffer length (patched Xen caps it at a page). */
 #define HUGE_BUILD_ID_LEN (1u << 20)
 /* A featureset index past the end of Xen's table. */
 #define BAD_FEATURESET_INDEX 99u
 
-static int privcmd_fd = -1;
 /* Hypercall arguments live in one locked page, so Xen never meets a page fault. */
 static unsigned char *arena;
 #define ARENA_SIZE (64 * 1024)
-
-static long hypercall(uint64_t op, uint64_t a0, uint64_t a1)
-{
-    struct privcmd_hypercall call = { .op = op, .arg = { a0, a1 } };
-    long rc = ioctl(privcmd_fd, IOCTL_PRIVCMD_HYPERCALL, &call);
-
-    return rc == -1 ? -errno : rc;
-}
 
 static struct xen_sysctl *new_sysctl(uint32_t cmd)
 {
@@ -74,7 +59,7 @@ static void probe_extraversion(void)
     long rc;
 
     memset(arena, 0, ARENA_SIZE);
-    rc = hypercall(__HYPERVISOR_xen_version, XENVER_extraversion,
+    rc = privcmd_hypercall(__HYPERVISOR_xen_version, XENVER_extraversion,
                    (uint64_t)(uintptr_t)extra);
     printf("PROBE extraversion rc=%ld value=%s\n", rc,
            rc == 0 ? extra : "-");
@@ -88,7 +73,7 @@ static void probe_build_id(const char *name, uint32_t len)
     memset(arena, 0, ARENA_SIZE);
     id->len = len;
     printf("PROBE %s rc=%ld\n", name,
-           hypercall(__HYPERVISOR_xen_version, XENVER_build_id,
+           privcmd_hypercall(__HYPERVISOR_xen_version, XENVER_build_id,
                      (uint64_t)(uintptr_t)id));
 }
 
@@ -105,7 +90,7 @@ static void probe_domlist(const char *name, domid_t first)
     op->u.getdomaininfolist.max_domains = 4;
     set_xen_guest_handle(op->u.getdomaininfolist.buffer,
                          (xen_domctl_getdomaininfo_t *)(arena + 4096));
-    rc = hypercall(__HYPERVISOR_sysctl, (uint64_t)(uintptr_t)op, 0);
+    rc = privcmd_hypercall(__HYPERVISOR_sysctl, (uint64_t)(uintptr_t)op, 0);
     printf("PROBE %s rc=%ld num=%u\n", name, rc,
            op->u.getdomaininfolist.num_domains);
 }
@@ -126,7 +111,7 @@ static void probe_featureset_bad(void)
     set_xen_guest_handle(op->u.cpu_featureset.features,
                          (uint32_t *)(arena + 4096));
     printf("PROBE featureset_bad rc=%ld\n",
-           hypercall(__HYPERVISOR_sysctl, (uint64_t)(uintptr_t)op, 0));
+           privcmd_hypercall(__HYPERVISOR_sysctl, (uint64_t)(uintptr_t)op, 0));
 }
 
 static const struct {
@@ -156,14 +141,12 @@ static int run_probe(const char *name)
 
 static int setup(void)
 {
-    privcmd_fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
-    if (privcmd_fd < 0) {
+    if (privcmd_open() != 0) {
         perror("probe: open /dev/xen/privcmd");
         return 1;
     }
-    arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (arena == MAP_FAILED || mlock(arena, ARENA_SIZE) != 0) {
+    arena = locked_alloc(ARENA_SIZE);
+    if (!arena) {
         perror("probe: locking the hypercall buffer");
         return 1;
     }
