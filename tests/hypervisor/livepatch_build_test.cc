@@ -14,30 +14,10 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+using minixen::test::livepatch_build_example;
 using minixen::test::Minixen;
 
 namespace {
-
-std::string build_id_of(const std::string &elf) {
-  auto r = lp::test::run_shell("readelf -n " + elf + " | awk '/Build ID/ {print $3}'");
-  std::string id = r.output;
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' '))
-    id.pop_back();
-  return id;
-}
-
-// Runs livepatch-build for patch `name` against the test image; returns its result.
-lp::test::RunResult livepatch_build(const lp::test::TempDir &out, const std::string &name) {
-  std::string image = minixen::test::image_dir();      // .../image/xen
-  std::string root = std::filesystem::path(image).parent_path().string();
-  std::string xen_syms = image + "/xen-syms";
-  std::string cmd = "LIVEPATCH_INCLUDE=" LP_SOURCE_DIR "/include " +
-                    lp::test::tool_path("livepatch-build") + " -s " + root + " -p " LP_SOURCE_DIR
-                    "/tests/fixtures/patches/" + name + ".patch -c " + image + "/.config -o " +
-                    out.file(name) + " --xen-syms " + xen_syms + " --depends " +
-                    build_id_of(xen_syms) + " --cache-dir " + root + "/../livepatch-build-cache";
-  return lp::test::run_shell(cmd);
-}
 
 size_t count(const std::string &text, const std::string &what) {
   size_t n = 0;
@@ -53,10 +33,10 @@ TEST_CASE("livepatch-build payloads from the example patches apply on the hyperv
   if (!std::filesystem::exists(lp::test::tool_path("livepatch-build")))
     FAIL("livepatch-build is not built (target livepatch-build)");
   lp::test::TempDir out;
-  auto fix = livepatch_build(out, "02-table-bounds-xsa");
+  auto fix = livepatch_build_example(out, "02-table-bounds-xsa");
   INFO(fix.output);
   REQUIRE(fix.status == 0);
-  auto data = livepatch_build(out, "06-data-change");
+  auto data = livepatch_build_example(out, "06-data-change");
   INFO(data.output);
   CHECK(data.status == 2); // unsupported change: existing data
 
@@ -79,7 +59,7 @@ TEST_CASE("a WARN_ON added by a live patch is reported and survived",
   if (!std::filesystem::exists(lp::test::tool_path("livepatch-build")))
     FAIL("livepatch-build is not built (target livepatch-build)");
   lp::test::TempDir out;
-  auto build = livepatch_build(out, "07-warn");
+  auto build = livepatch_build_example(out, "07-warn");
   INFO(build.output);
   REQUIRE(build.status == 0);
   std::string payload = out.file("07-warn") + "/07-warn.livepatch";
@@ -126,7 +106,7 @@ TEST_CASE("a struct payload layout change is refused and applies with the author
   if (!std::filesystem::exists(lp::test::tool_path("livepatch-build")))
     FAIL("livepatch-build is not built (target livepatch-build)");
   lp::test::TempDir out;
-  auto refused = livepatch_build(out, "08-payload-member");
+  auto refused = livepatch_build_example(out, "08-payload-member");
   INFO(refused.output);
   CHECK(refused.status == 2);
   CHECK_THAT(refused.output,
@@ -136,7 +116,7 @@ TEST_CASE("a struct payload layout change is refused and applies with the author
                              "livepatch_upload, livepatch_action\n"));
   CHECK(!std::filesystem::exists(out.file("08-payload-member") + "/08-payload-member.livepatch"));
 
-  auto safe = livepatch_build(out, "09-payload-member-safe");
+  auto safe = livepatch_build_example(out, "09-payload-member-safe");
   INFO(safe.output);
   REQUIRE(safe.status == 0);
   const std::string reason = "upload_size appended; older payloads read 0 from their zeroed page";
@@ -147,7 +127,7 @@ TEST_CASE("a struct payload layout change is refused and applies with the author
   const auto &modinfo = obj.section_named(".modinfo")->data;
   std::string entry = "layout_change=struct payload: " + reason;
   CHECK(std::search(modinfo.begin(), modinfo.end(), entry.begin(), entry.end()) != modinfo.end());
-  auto fix = livepatch_build(out, "02-table-bounds-xsa");
+  auto fix = livepatch_build_example(out, "02-table-bounds-xsa");
   REQUIRE(fix.status == 0);
   std::string other = out.file("02-table-bounds-xsa") + "/02-table-bounds-xsa.livepatch";
   auto other_size = std::filesystem::file_size(other);

@@ -16,6 +16,7 @@
 
 namespace fs = std::filesystem;
 using lp::test::RunResult;
+using lp::test::build_id_of;
 
 namespace {
 
@@ -35,10 +36,6 @@ std::string shell(const std::string &cmd) {
   RunResult r = lp::test::run_shell(cmd);
   REQUIRE(r.status == 0);
   return trim(r.output);
-}
-
-std::string build_id_of(const std::string &elf) {
-  return shell("readelf -n " + elf + " | awk '/Build ID/ {print $3}'");
 }
 
 // Size of section `name` per readelf, or -1 when absent.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <spawn.h>
 #include <sstream>
@@ -22,6 +23,17 @@ std::string enforce_signing_key() { return std::string(MINIXEN_ENFORCE_DIR) + "/
 
 std::string payload(const std::string &name, const std::string &image) {
   return image + "/test/livepatch/" + name + ".livepatch";
+}
+
+lp::test::RunResult livepatch_build_example(const lp::test::TempDir &out, const std::string &name,
+                                            const std::string &image) {
+  std::string root = std::filesystem::path(image).parent_path().string();
+  std::string xen_syms = image + "/xen-syms";
+  return lp::test::run_shell(
+      "LIVEPATCH_INCLUDE=" LP_SOURCE_DIR "/include " + lp::test::tool_path("livepatch-build") +
+      " -s " + root + " -p " LP_SOURCE_DIR "/tests/fixtures/patches/" + name + ".patch -c " +
+      image + "/.config -o " + out.file(name) + " --xen-syms " + xen_syms + " --depends " +
+      lp::test::build_id_of(xen_syms) + " --cache-dir " + root + "/../livepatch-build-cache");
 }
 
 Minixen::Minixen(const std::string &image) {

@@ -73,4 +73,11 @@ private:
 // Path of a test payload built by build-image.sh (e.g. "xen_hello_world").
 std::string payload(const std::string &name, const std::string &image = image_dir());
 
+// livepatch-build of the example patch tests/fixtures/patches/<name>.patch
+// against the image in `image` (its tree is the image's parent folder), into
+// out/<name>, depending on the image's xen-syms; the cache sits beside the
+// image so that every test of that image shares it.
+lp::test::RunResult livepatch_build_example(const lp::test::TempDir &out, const std::string &name,
+                                            const std::string &image = image_dir());
+
 } // namespace minixen::test

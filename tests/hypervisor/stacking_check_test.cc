@@ -15,6 +15,7 @@
 
 namespace fs = std::filesystem;
 using lp::test::RunResult;
+using lp::test::build_id_of;
 
 namespace {
 
@@ -22,10 +23,6 @@ std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
     s.pop_back();
   return s;
-}
-
-std::string build_id_of(const std::string &elf) {
-  return trim(lp::test::run_shell("readelf -n " + elf + " | awk '/Build ID/ {print $3}'").output);
 }
 
 std::string read(const std::string &path) {

@@ -16,32 +16,13 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+using minixen::test::livepatch_build_example;
 using minixen::test::Minixen;
 
 namespace {
 
 std::string release_image(const std::string &release) {
   return std::string(MINIXEN_RELEASE_IMAGES) + "/image-xen-" + release + "/xen";
-}
-
-std::string build_id_of(const std::string &elf) {
-  auto r = lp::test::run_shell("readelf -n " + elf + " | awk '/Build ID/ {print $3}'");
-  std::string id = r.output;
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' '))
-    id.pop_back();
-  return id;
-}
-
-// livepatch-build of example patch `name` for the image in `image`.
-lp::test::RunResult livepatch_build(const lp::test::TempDir &out, const std::string &image,
-                                    const std::string &name) {
-  std::string root = std::filesystem::path(image).parent_path().string();
-  std::string xen_syms = image + "/xen-syms";
-  return lp::test::run_shell(
-      "LIVEPATCH_INCLUDE=" LP_SOURCE_DIR "/include " + lp::test::tool_path("livepatch-build") +
-      " -s " + root + " -p " LP_SOURCE_DIR "/tests/fixtures/patches/" + name + ".patch -c " +
-      image + "/.config -o " + out.file(name) + " --xen-syms " + xen_syms + " --depends " +
-      build_id_of(xen_syms) + " --cache-dir " + root + "/../livepatch-build-cache");
 }
 
 // The payload's .livepatch.funcs as file bytes, with the section's flags.
@@ -97,7 +78,7 @@ void prove(const Release &rel) {
   INFO("Xen " << rel.version);
   std::string image = release_image(rel.version);
   lp::test::TempDir out;
-  auto build = livepatch_build(out, image, "02-table-bounds-xsa");
+  auto build = livepatch_build_example(out, "02-table-bounds-xsa", image);
   INFO(build.output);
   REQUIRE(build.status == 0);
   CHECK(build.output.find(fmt::format("target Xen {} (from xen-syms)", rel.version)) !=

@@ -96,6 +96,13 @@ RunResult run_shell(const std::string &command) {
   return r;
 }
 
+std::string build_id_of(const std::string &elf) {
+  std::string id = run_shell("readelf -n " + elf + " | awk '/Build ID/ {print $3}'").output;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' '))
+    id.pop_back();
+  return id;
+}
+
 RunResult run(const std::vector<std::string> &argv) {
   std::string cmd;
   // Appended piece by piece: gcc 12 at -O3 misreads `"" + std::string` as an

@@ -42,6 +42,8 @@ struct RunResult {
 RunResult run(const std::vector<std::string> &argv);
 // Runs a shell command line; captures stdout and stderr.
 RunResult run_shell(const std::string &command);
+// The GNU build-id of an ELF file in hex, as readelf -n prints it ("" if none).
+std::string build_id_of(const std::string &elf);
 
 // Writes `source` to dir/<name>.c and compiles it to dir/<name>.o with the Xen
 // flags plus `extra`. Fails the current test (with the compiler's output) if
