@@ -262,22 +262,13 @@ std::string lines_c(bool patched) {
 TEST_CASE("livepatch-build: lines added above __LINE__ users leave only the changed function",
           "[livepatch-build][e2e][lines]") {
   MiniTree t;
-  t.dir().write("src/xen/common/lines.c", lines_c(false));
+  std::string patch = t.add_file_and_patch("xen/common/lines.c", lines_c(false), lines_c(true));
   {
     std::ofstream mk(t.src() + "/xen/common/Makefile", std::ios::app);
     mk << "obj-y += lines.o\n";
   }
-  std::string orig = t.dir().write("orig-lines.c", lines_c(false));
-  std::string patched = t.dir().write("patched-lines.c", lines_c(true));
-  RunResult d = lp::test::run({"diff", "-u", "--label", "a/xen/common/lines.c", "--label",
-                               "b/xen/common/lines.c", orig, patched});
-  REQUIRE(d.status == 1);
-  std::string patch = t.dir().write("lines.patch", d.output);
   auto before = t.snapshot();
-  RunResult r = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p", patch,
-                               "-c", t.config(), "-o", t.out(), "--depends", lp::test::kDepends,
-                               "--cache-dir", t.cache(), "-j", "2", "--json",
-                               t.dir().file("r.json")});
+  RunResult r = t.build_file(patch, {"--json", t.dir().file("r.json")});
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(t.snapshot() == before);
@@ -330,23 +321,14 @@ TEST_CASE("livepatch-build: a file compiled into two objects is reported by the 
           "payload carries, one per object",
           "[livepatch-build][e2e][lines]") {
   MiniTree t;
-  t.dir().write("src/xen/common/twice.c", twice_c(false));
+  std::string patch = t.add_file_and_patch("xen/common/twice.c", twice_c(false), twice_c(true));
   t.dir().write("src/xen/common/twice_a.c", "#define MODE a\n#include \"twice.c\"\n");
   t.dir().write("src/xen/common/twice_b.c", "#define MODE b\n#include \"twice.c\"\n");
   {
     std::ofstream mk(t.src() + "/xen/common/Makefile", std::ios::app);
     mk << "obj-y += twice_a.o twice_b.o\n";
   }
-  std::string orig = t.dir().write("orig-twice.c", twice_c(false));
-  std::string patched = t.dir().write("patched-twice.c", twice_c(true));
-  RunResult d = lp::test::run({"diff", "-u", "--label", "a/xen/common/twice.c", "--label",
-                               "b/xen/common/twice.c", orig, patched});
-  REQUIRE(d.status == 1);
-  std::string patch = t.dir().write("twice.patch", d.output);
-  RunResult r = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p", patch,
-                               "-c", t.config(), "-o", t.out(), "--depends", lp::test::kDepends,
-                               "--cache-dir", t.cache(), "-j", "2", "--json",
-                               t.dir().file("r.json")});
+  RunResult r = t.build_file(patch, {"--json", t.dir().file("r.json")});
   INFO(r.output);
   REQUIRE(r.status == 0);
   // Xen resolves each entry by this name: one symbol per wrapper in xen-syms.
@@ -369,7 +351,7 @@ TEST_CASE("livepatch-build: a static of one file compiled into two objects under
   // name, could not tell them apart. (Xen's own build refuses such a tree
   // with CONFIG_LIVEPATCH: tools/symbols --error-dup.)
   MiniTree t;
-  t.dir().write("src/xen/common/twice.c", twice_c(false));
+  std::string patch = t.add_file_and_patch("xen/common/twice.c", twice_c(false), twice_c(true));
   {
     std::ofstream mk(t.src() + "/xen/common/Makefile", std::ios::app);
     mk << "obj-y += twice_a.o twice_b.o\n"
@@ -378,15 +360,7 @@ TEST_CASE("livepatch-build: a static of one file compiled into two objects under
           "\t@$(OBJCOPY) --redefine-sym $(notdir $<)=$< $(dir $@).$(notdir $@).tmp $@\n"
           "\t@rm -f $(dir $@).$(notdir $@).tmp\n";
   }
-  std::string orig = t.dir().write("orig-twice.c", twice_c(false));
-  std::string patched = t.dir().write("patched-twice.c", twice_c(true));
-  RunResult d = lp::test::run({"diff", "-u", "--label", "a/xen/common/twice.c", "--label",
-                               "b/xen/common/twice.c", orig, patched});
-  REQUIRE(d.status == 1);
-  std::string patch = t.dir().write("twice.patch", d.output);
-  RunResult r = lp::test::run({lp::test::tool_path("livepatch-build"), "-s", t.src(), "-p", patch,
-                               "-c", t.config(), "-o", t.out(), "--depends", lp::test::kDepends,
-                               "--cache-dir", t.cache(), "-j", "2"});
+  RunResult r = t.build_file(patch);
   INFO(r.output);
   CHECK(r.status == 1);
   CHECK_THAT(r.output, Catch::Contains("local symbol common/twice.c#twice_helper is ambiguous: it "

@@ -26,11 +26,27 @@ std::string MiniTree::patch(const std::string &name) {
 
 RunResult MiniTree::build(const std::string &patch_name, const std::vector<std::string> &extra,
                           const std::string &out_name) const {
+  return build_file(patch(patch_name), extra, out_name);
+}
+
+RunResult MiniTree::build_file(const std::string &patch_path, const std::vector<std::string> &extra,
+                               const std::string &out_name) const {
   std::vector<std::string> argv = {tool_path("livepatch-build"), "-s", src(), "-p",
-                                   patch(patch_name), "-c", config(), "-o", out(out_name),
+                                   patch_path, "-c", config(), "-o", out(out_name),
                                    "--depends", kDepends, "--cache-dir", cache(), "-j", "2"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run(argv);
+}
+
+std::string MiniTree::add_file_and_patch(const std::string &path, const std::string &original,
+                                         const std::string &patched) const {
+  std::string name = fs::path(path).filename().string();
+  dir_.write("src/" + path, original);
+  std::string orig = dir_.write("orig-" + name, original);
+  std::string next = dir_.write("patched-" + name, patched);
+  RunResult d = run({"diff", "-u", "--label", "a/" + path, "--label", "b/" + path, orig, next});
+  REQUIRE(d.status == 1);
+  return dir_.write(fs::path(name).stem().string() + ".patch", d.output);
 }
 
 std::map<std::string, std::string> MiniTree::snapshot() const {

@@ -24,9 +24,17 @@ public:
   std::string out(const std::string &name = "out") const { return dir_.file(name); }
   static std::string patch(const std::string &name);
 
-  // livepatch-build -s src -p patch -c config -o out --depends ... --cache-dir cache
+  // livepatch-build -s src -p patch -c config -o out --depends ... --cache-dir cache -j 2,
+  // for a fixture patch (tests/fixtures/minitree/patches/<patch_name>) or any patch file.
   RunResult build(const std::string &patch_name, const std::vector<std::string> &extra = {},
                   const std::string &out_name = "out") const;
+  RunResult build_file(const std::string &patch_path, const std::vector<std::string> &extra = {},
+                       const std::string &out_name = "out") const;
+
+  // Adds src/<path> (path below src, e.g. "xen/common/x.c") with `original`, and
+  // returns a patch file (diff -u, a/<path> b/<path>) that turns it into `patched`.
+  std::string add_file_and_patch(const std::string &path, const std::string &original,
+                                 const std::string &patched) const;
 
   // path -> "mode mtime sha" for every entry of the source tree.
   std::map<std::string, std::string> snapshot() const;
