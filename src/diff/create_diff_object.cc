@@ -93,6 +93,7 @@ Status run(const Options &o, Result &res, Log &log, ImageCache *images) {
   Analysis orig, patched;
   load(orig, o.original, decoder);
   load(patched, o.patched, decoder);
+  patched.same_bytes_source = &orig;
   check_headers(orig, patched);
   std::optional<elf::LinkedImage> own;
   if (!images)

@@ -163,8 +163,12 @@ struct Analysis {
   std::unordered_set<std::string> shared_statics;    // file#name. of static locals sharing a name
   std::unordered_set<const Section *> ignored_sections;
   std::unordered_map<const Section *, uint64_t> anonymous_hash;
-  std::unordered_map<const Section *, std::unique_ptr<elf::InsnMap>> insn_maps;
+  std::unordered_map<const Section *, std::shared_ptr<const elf::InsnMap>> insn_maps;
   const elf::InsnDecoder *decoder = nullptr;
+  // The patched object's: the original, whose instruction map a section with
+  // the same name and the same bytes shares (most functions of a patch are
+  // unchanged, and a map depends only on the bytes).
+  Analysis *same_bytes_source = nullptr;
   std::vector<std::string> files;                     // STT_FILE names, in order
   std::unordered_map<const Section *, std::vector<uint64_t>> companion_starts;
 
@@ -177,7 +181,8 @@ struct Analysis {
   // The unit whose range holds `offset` in `s`, or null.
   Unit *unit_at(const Section *s, uint64_t offset) const;
   // Instruction boundaries of an executable section, decoded on first use.
-  const elf::InsnMap &insns(const Section *s);
+  const elf::InsnMap &insns(const Section *s) { return *insn_map(s); }
+  const std::shared_ptr<const elf::InsnMap> &insn_map(const Section *s);
 };
 
 // symbol_names.cc

@@ -78,11 +78,14 @@ Unit *Analysis::unit_at(const Section *s, uint64_t offset) const {
   return nullptr;
 }
 
-const elf::InsnMap &Analysis::insns(const Section *s) {
+const std::shared_ptr<const elf::InsnMap> &Analysis::insn_map(const Section *s) {
   auto &slot = insn_maps[s];
-  if (!slot)
-    slot = std::make_unique<elf::InsnMap>(*decoder, s->bytes());
-  return *slot;
+  if (slot)
+    return slot;
+  if (same_bytes_source)
+    if (const Section *o = same_bytes_source->obj.section_named(s->name); o && o->data == s->data)
+      return slot = same_bytes_source->insn_map(o);
+  return slot = std::make_shared<const elf::InsnMap>(*decoder, s->bytes());
 }
 
 void analyse_units(Analysis &a) {

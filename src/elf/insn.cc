@@ -4,9 +4,9 @@
 // context, disassembler, AT&T printer) for the x86_64 triple, made on the
 // first decode. Only the X86
 // target's info, MC layer and disassembler are initialised, once per process.
-// length_at() decodes a single instruction; InsnMap decodes a section once,
-// linearly, and answers "which instruction contains this byte" by binary
-// search over the recorded starts. compare_at() decodes two instructions to
+// length_at() decodes a single instruction; InsnMap decodes a section
+// linearly, as far as the questions asked so far reach, and answers "which
+// instruction contains this byte" by binary search over the recorded starts. compare_at() decodes two instructions to
 // MCInsts and compares them operand by operand; the operand descriptions of
 // MCInstrInfo say which operands belong to a memory reference (x86 memory
 // operands are five MCOperands: base, scale, index, displacement, segment).
@@ -178,23 +178,31 @@ InsnDifference InsnDecoder::compare_at(std::span<const uint8_t> a, uint64_t a_of
   return displaced ? InsnDifference::Displacement : InsnDifference::None;
 }
 
-InsnMap::InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code) : size_(code.size()) {
-  starts_.reserve(code.size() / 4 + 1);
-  uint64_t off = 0;
-  while (off < code.size()) {
-    starts_.push_back(static_cast<uint32_t>(off));
-    unsigned len = decoder.length_at(code, off);
-    off += len ? len : 1;
+InsnMap::InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code)
+    : decoder_(&decoder), code_(code) {}
+
+void InsnMap::decode_through(uint64_t offset) const {
+  while (next_ <= offset && next_ < code_.size()) {
+    starts_.push_back(static_cast<uint32_t>(next_));
+    unsigned len = decoder_->length_at(code_, next_);
+    next_ += len ? len : 1;
   }
 }
 
 std::optional<Insn> InsnMap::containing(uint64_t offset) const {
-  if (offset >= size_)
+  if (offset >= code_.size())
     return std::nullopt;
+  decode_through(offset);
   auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
   const uint64_t start = *(it - 1);
-  const uint64_t end = it == starts_.end() ? size_ : *it;
+  const uint64_t end = it == starts_.end() ? next_ : *it;
   return Insn{start, end};
+}
+
+size_t InsnMap::count() const {
+  if (!code_.empty())
+    decode_through(code_.size() - 1);
+  return starts_.size();
 }
 
 } // namespace lp::elf

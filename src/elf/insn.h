@@ -60,20 +60,29 @@ private:
   mutable std::unique_ptr<Impl> impl_;
 };
 
-// Instruction starts of one executable section, decoded once, linearly from
-// offset 0 (function sections start at a function). Undecodable bytes are
-// stepped over one at a time and recorded as one-byte pseudo-instructions.
+// Instruction starts of one executable section, decoded linearly from offset
+// 0 (function sections start at a function) and only as far as a question
+// needs: most sections are asked about one relocation near their start, and
+// the LLVM decoder costs about a hundred instructions per byte. The answers
+// are those of a decode of the whole section. Undecodable bytes are stepped
+// over one at a time and recorded as one-byte pseudo-instructions. The map
+// views `code`, which must outlive it; not thread-safe (it decodes on demand).
 class InsnMap {
 public:
   InsnMap() = default;
   InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code);
   // The instruction containing byte `offset`, or nullopt past the end.
   std::optional<Insn> containing(uint64_t offset) const;
-  size_t count() const { return starts_.size(); }
+  // Instructions in the section (decodes all of it).
+  size_t count() const;
 
 private:
-  std::vector<uint32_t> starts_;
-  uint64_t size_ = 0;
+  void decode_through(uint64_t offset) const;
+
+  const InsnDecoder *decoder_ = nullptr;
+  std::span<const uint8_t> code_;
+  mutable std::vector<uint32_t> starts_;
+  mutable uint64_t next_ = 0; // first byte not decoded yet
 };
 
 } // namespace lp::elf
