@@ -19,7 +19,11 @@
 #     each line of <name>.expect (no boot). A patch with a <name>.functions
 #     beside it (one name per line, as Xen names them: file#name for statics)
 #     must give a payload replacing exactly those functions (livepatch-check
-#     --show);
+#     --show). Each build runs with --check-fast-path when the tool has it:
+#     make and the fast path (only the affected objects compiled from the
+#     original build's records) must rebuild the same objects byte for byte
+#     (else exit 8), and a patch whose fast path was not compared at all
+#     fails the tier with the reason;
 #  3. boot.sh: one QEMU boot of that exact xen-syms, the version's scenario
 #     run by the dom0;
 #  4. check-transcript.sh: every step's exit status and output.
@@ -147,10 +151,25 @@ prepare_source() {
 # livepatch-build's original-build cache goes into this tier's cache folder
 # when the tool has --cache-dir; otherwise the tool's default is used.
 cache_args=()
+check_args=()
 choose_cache_dir() {
   if "$lpb" --help 2>&1 | grep -- --cache-dir >/dev/null; then
     cache_args=(--cache-dir "$CACHE/livepatch-build-cache")
   fi
+  if "$lpb" --help 2>&1 | grep -- --check-fast-path >/dev/null; then
+    check_args=(--check-fast-path)
+  fi
+}
+
+# With --check-fast-path, a build phase that did not compare the fast path
+# with make (it fell back) fails the tier: every tier patch is one it must
+# handle. <name> <log>
+require_fast_path_checked() {
+  local name=$1 log=$2 why
+  ((${#check_args[@]})) || return 0
+  grep -q 'the fast path rebuilt the same' "$log" && return 0
+  why=$(sed -n 's/.*build path: make: //p' "$log" | tail -n1)
+  build_failures+=("$name: the fast path was not compared with make (${why:-no build path line})")
 }
 
 # Payloads livepatch-build could not make: the tier fails, but still boots
@@ -160,8 +179,14 @@ build_failures=()
 lpb_run() { # <name> <args...>: runs livepatch-build, log in out/<name>.log
   local name=$1 status=0
   shift
+  local start=0
+  [[ ! -f $work/out/$name.log ]] || start=$(wc -l <"$work/out/$name.log")
   (cd "$work" && timeout "$BUILD_TIMEOUT" "$lpb" -s "$work/xen-src" -c "$work/xen.config" \
-    -j "$JOBS" "${cache_args[@]}" "$@") >>"$work/out/$name.log" 2>&1 || status=$?
+    -j "$JOBS" "${cache_args[@]}" "${check_args[@]}" "$@") >>"$work/out/$name.log" 2>&1 || status=$?
+  if [[ " $* " != *" -k build "* ]]; then
+    tail -n +"$((start + 1))" "$work/out/$name.log" >"$work/out/$name.this-run.log"
+    require_fast_path_checked "$name" "$work/out/$name.this-run.log"
+  fi
   ((status == 0)) && return 0
   tail -n 8 "$work/out/$name.log" | sed 's/^/    /' >&2
   if ((status == 124)); then
@@ -250,8 +275,9 @@ check_refusal() { # <patch>
   begin_phase "livepatch-build $name (must be refused)"
   ((rediff)) && [[ -d $work/out/$name/patched ]] && skip=(-k build)
   (cd "$work" && timeout "$BUILD_TIMEOUT" "$lpb" -s "$work/xen-src" -c "$work/xen.config" \
-    -j "$JOBS" "${cache_args[@]}" -p "$p" -o "$work/out/$name" "${skip[@]}" \
+    -j "$JOBS" "${cache_args[@]}" "${check_args[@]}" -p "$p" -o "$work/out/$name" "${skip[@]}" \
     --depends "$xen_id" --xen-depends "$xen_id") >"$work/out/$name.log" 2>&1 || status=$?
+  ((${#skip[@]})) || require_fast_path_checked "$name" "$work/out/$name.log"
   if ((status != 2)); then
     tail -n 8 "$work/out/$name.log" | sed 's/^/    /' >&2
     build_failures+=("$name: livepatch-build exit status $status, expected 2 (refused), log $work/out/$name.log")
