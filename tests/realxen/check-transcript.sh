@@ -12,6 +12,10 @@
 # dom0-init.sh brackets each step's output with "@@@ STEP <id> BEGIN" and
 # "@@@ STEP <id> END exit=<n>"; Xen's own console lines ("(XEN) ...") printed
 # meanwhile land inside the same bracket, which is how hook messages are seen.
+# Dom0's output reaches the serial line in pieces, so a Xen line can land in
+# the middle of a dom0 line ("Unsupported fl(XEN) ... taking more than 4ms"
+# then "ag: --nodeps."): before matching, each such Xen line is moved out
+# whole and the dom0 line joined again (unsplice_console).
 # Every step must appear, in order, and the transcript must end the scenario
 # ("@@@ SCENARIO DONE"). A hypervisor crash ("Panic on CPU", "FATAL TRAP") or a
 # Xen BUG/ASSERT anywhere fails the check. One line per failed expectation,
@@ -35,10 +39,25 @@ checks=0
 
 fail() { printf 'FAIL %s\n' "$*"; failures=$((failures + 1)); }
 
+# Reads a console transcript on stdin and writes it with every Xen console
+# line that interrupted a dom0 line moved out of it: "<dom0 head>(XEN) <msg>"
+# then, after any further whole Xen lines, "<dom0 tail>" becomes "(XEN) <msg>"
+# (and those Xen lines) then "<dom0 head><dom0 tail>". Xen writes its own
+# lines whole, so a "(XEN) " not at the start of a line always begins one.
+unsplice_console() {
+  awk '
+    { i = index($0, "(XEN) ") }
+    i == 1 { print; next }
+    i > 1 { print substr($0, i); head = head substr($0, 1, i - 1); next }
+    { print head $0; head = "" }
+    END { if (head != "") print head }
+  '
+}
+
 # Splits the transcript into <work>/<n>.out and <work>/<n>.exit per step, in
 # order of appearance, and <work>/ids with "<n> <id>" lines.
 split_transcript() {
-  tr -d '\r' <"$transcript" | awk -v dir="$work" '
+  tr -d '\r' <"$transcript" | unsplice_console | awk -v dir="$work" '
     /@@@ STEP [^ ]+ BEGIN:/ {
       match($0, /@@@ STEP [^ ]+ BEGIN:/)
       split(substr($0, RSTART, RLENGTH), f, " ")
