@@ -1,8 +1,9 @@
 // The choice between the fast path and make (see build_path.h). Every reason
 // to run make is a row of kForcesMake, checked in table order: first the
 // build's records as a whole, then each file of the patch, then each object
-// the fast path would compile. The first row that applies decides, and its
-// text is the one line the user sees.
+// the fast path would compile, and last the generated outputs the patch's
+// files went into, made again (the only rows that run a compiler). The first
+// row that applies decides, and its text is the one line the user sees.
 #include "payload/build_path.h"
 
 #include "payload/build_environment.h"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <filesystem>
 #include <fmt/format.h>
 #include <optional>
@@ -35,7 +37,11 @@ struct Context {
   const BuildRecords &records;
   std::string pristine, patched;
   std::vector<PatchedFile> files;
+  const Regenerate &regenerate;
   std::set<std::string> objects; // what the fast path would compile
+  // generated output -> why it stops the fast path (nullopt: unchanged), each
+  // made again at most once
+  mutable std::map<std::string, std::optional<std::string>> regenerated = {};
 };
 
 using Check = std::optional<std::string> (*)(const Context &, const PatchedFile &,
@@ -125,16 +131,9 @@ Why not_source(const Context &, const PatchedFile &f, const std::string &) {
                      f.new_path);
 }
 
-Why generated_source(const Context &c, const PatchedFile &f, const std::string &) {
-  auto it = c.records.generated_users.find(f.new_path);
-  if (it == c.records.generated_users.end())
-    return std::nullopt;
-  return fmt::format("the patch touches {}, a source of the generated {}", f.new_path,
-                     *std::min_element(it->second.begin(), it->second.end()));
-}
-
 Why uncovered(const Context &c, const PatchedFile &f, const std::string &) {
-  if (c.records.object_users.contains(f.new_path))
+  if (c.records.object_users.contains(f.new_path) ||
+      c.records.generated_users.contains(f.new_path))
     return std::nullopt;
   return fmt::format("the patch touches {}, which no dependency record of the original build "
                      "lists",
@@ -201,6 +200,25 @@ Why part_of_made_object(const Context &c, const PatchedFile &, const std::string
   return std::nullopt;
 }
 
+// -- each file of the patch, again: what costs a compile ---------------------
+// A file that a generated output (asm-offsets.s, xen.lds) was made from:
+// each such output made again and compared with the original build's
+// (generated_output.h). Last, since each costs a compile.
+Why changes_generated_output(const Context &c, const PatchedFile &f, const std::string &) {
+  auto it = c.records.generated_users.find(f.new_path);
+  if (it == c.records.generated_users.end())
+    return std::nullopt;
+  std::set<std::string> outputs(it->second.begin(), it->second.end());
+  for (const std::string &output : outputs) {
+    auto [memo, fresh] = c.regenerated.try_emplace(output);
+    if (fresh)
+      memo->second = c.regenerate(c.records.generated.at(output));
+    if (memo->second)
+      return fmt::format("the patch touches {}, which {}", f.new_path, *memo->second);
+  }
+  return std::nullopt;
+}
+
 // What forces make, in the order it is checked.
 constexpr std::array<Rule, 16> kForcesMake = {{
     {Scope::kBuild, no_records},
@@ -212,13 +230,13 @@ constexpr std::array<Rule, 16> kForcesMake = {{
     {Scope::kFile, build_file},
     {Scope::kFile, linker_script},
     {Scope::kFile, not_source},
-    {Scope::kFile, generated_source},
     {Scope::kFile, uncovered},
     {Scope::kObject, stale_record},
     {Scope::kObject, no_dependencies},
     {Scope::kObject, unfinished_temporary},
     {Scope::kObject, read_beyond_link},
     {Scope::kObject, part_of_made_object},
+    {Scope::kFile, changes_generated_output},
 }};
 
 std::set<std::string> affected_objects(const Context &c) {
@@ -254,8 +272,9 @@ Why first_reason(Context &c) {
 
 BuildPathChoice choose_build_path(const std::string &patch_text, const BuildRecords &records,
                                   const std::string &pristine_root,
-                                  const std::string &patched_root) {
-  Context c{records, pristine_root, patched_root, patch_file_pairs(patch_text), {}};
+                                  const std::string &patched_root,
+                                  const Regenerate &regenerate) {
+  Context c{records, pristine_root, patched_root, patch_file_pairs(patch_text), regenerate, {}};
   BuildPathChoice choice;
   if (Why why = first_reason(c)) {
     choice.reason = *why;

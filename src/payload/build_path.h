@@ -10,8 +10,7 @@
 //   the patch adds, removes or renames a file;
 //   it touches a build file (Makefile, *.mk, Kconfig, .config), a linker
 //   script, or anything that is not a C source, header or assembly file;
-//   it touches a file that a generated output (asm-offsets.s, xen.lds) was
-//   made from, or one that no record lists (nothing is known about it);
+//   it touches a file that no record lists (nothing is known about it);
 //   a variable of the environment that the compiler or a makefile of the
 //   tree reads differs from the original build's (make would evaluate the
 //   makefiles anew with it);
@@ -22,13 +21,18 @@
 //   recorded step turning it into the object, or is read by something other
 //   than the link (head.S's cmdline.bin from cmdline.o), or goes into an
 //   object that a command other than a compile makes and make would rebuild
-//   (Xen's libelf.o, objcopy of the ld -r of libelf-tools.o and others).
+//   (Xen's libelf.o, objcopy of the ld -r of libelf-tools.o and others);
+//   a file of the patch went into a generated output (asm-offsets.s,
+//   xen.lds) that, made again with its recorded command, differs from the
+//   original build's (generated_output.h; an unchanged one keeps the fast
+//   path, which is what most header patches need).
 //
 // `--no-fast-path` forces make; `--check-fast-path` runs both and compares
 // (fast_path_check.h).
 #pragma once
 
 #include "payload/build_records.h"
+#include "payload/generated_output.h"
 
 #include <string>
 #include <vector>
@@ -43,9 +47,11 @@ struct BuildPathChoice {
 
 // Decides for the patch `patch_text` given the original build's records, its
 // pristine copy (where the objects and their times are) and the build copy
-// with the patch applied (which files the patch left).
+// with the patch applied (which files the patch left). `regenerate` makes a
+// generated output again and compares it (regenerate_and_compare in a real
+// build); it runs only when every cheaper row has let the fast path through.
 BuildPathChoice choose_build_path(const std::string &patch_text, const BuildRecords &records,
                                   const std::string &pristine_root,
-                                  const std::string &patched_root);
+                                  const std::string &patched_root, const Regenerate &regenerate);
 
 } // namespace lp::payload

@@ -347,7 +347,17 @@ BuildPathChoice Pipeline::choose_path(const CacheEntry &entry, BuildRecords &rec
     choice.reason = "--no-fast-path given";
   } else {
     records = load_build_records(entry.records(), entry.build());
-    choice = choose_build_path(lp::read_file(o_.patch), records, entry.pristine(), entry.build());
+    RegenerateRequest regen;
+    regen.wrapper = wrapper_;
+    regen.pristine_root = entry.pristine();
+    regen.scratch_dir = path("regenerated");
+    ProcessOptions env = make_env("");
+    regen.env = env.env;
+    regen.unset_env = env.unset_env;
+    choice = choose_build_path(lp::read_file(o_.patch), records, entry.pristine(), entry.build(),
+                               [&](const CompileRecord &rec) {
+                                 return regenerate_and_compare(rec, regen);
+                               });
   }
   report_.build_path = choice.fast && !o_.check_fast_path ? "fast" : "make";
   report_.build_path_reason = choice.reason;

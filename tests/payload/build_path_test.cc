@@ -8,7 +8,9 @@
 #include "payload/build_path.h"
 #include "payload/build_records.h"
 #include "payload/compile_record.h"
+#include "payload/compiler_wrapper.h"
 #include "payload/fast_build.h"
+#include "payload/generated_output.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -56,8 +58,10 @@ struct Fixture {
       dir.write("pristine/" + rec.deps[0], "a\n");
       dir.write("build/" + rec.deps[0], "b\n");
     }
+    // xen.lds: a real preprocessed linker script reading cache.h.
     CompileRecord lds{"xen/arch/x86/xen.lds", root() + "/xen", "arch/x86/xen.lds.S",
-                      {"gcc", "-E", "-P", "arch/x86/xen.lds.S", "-o", "arch/x86/xen.lds"}};
+                      {"gcc", "-E", "-P", "-MMD", "-MF", "arch/x86/.xen.lds.d",
+                       "arch/x86/xen.lds.S", "-o", "arch/x86/xen.lds"}};
     lds.deps = {"xen/arch/x86/xen.lds.S", "xen/include/xen/cache.h"};
     record(lds);
     for (const char *file : {"xen/include/xen/lib.h", "xen/common/Makefile", "xen/common/Kconfig",
@@ -66,13 +70,38 @@ struct Fixture {
       dir.write("pristine/" + std::string(file), "a\n");
       dir.write("build/" + std::string(file), "b\n");
     }
+    for (const char *tree : {"pristine/", "build/"})
+      dir.write(tree + std::string("xen/arch/x86/xen.lds.S"),
+                "#include \"../../include/xen/cache.h\"\nSECTIONS { . = ALIGN(CACHE); }\n");
+    generate_in_pristine(lds);
     dir.write("records/environment", format_environment(build_environment()));
     dir.write("pristine/xen/Makefile", "CFLAGS += $(EXTRA_FLAGS_FOR_TEST)\n");
     dir.write("records/inputs", "xen/common/built_in.o xen/common/a.o xen/common/b.o\n"
                                 ".xen-syms.0 xen/common/built_in.o\n");
   }
+  // Runs a generated output's recorded command in the pristine tree, as the
+  // original build did, leaving the output where move-if-changed would.
+  void generate_in_pristine(const CompileRecord &rec) const {
+    std::string dir_in_pristine = pristine() + rec.directory.substr(root().size());
+    std::string out = *command_output(rec.argv);
+    std::string cmd = "cd " + dir_in_pristine + " &&";
+    for (const std::string &a : rec.argv)
+      cmd += " '" + a + "'";
+    if (out.ends_with(".new"))
+      cmd += " && mv " + out + " " + out.substr(0, out.size() - 4);
+    auto r = lp::test::run_shell(cmd);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+  }
+  std::string scratch() const { return dir.file("scratch"); }
   BuildPathChoice choose(const std::string &patch) const {
-    return choose_build_path(patch, load_build_records(records(), root()), pristine(), root());
+    RegenerateRequest req;
+    req.pristine_root = pristine();
+    req.scratch_dir = scratch();
+    return choose_build_path(patch, load_build_records(records(), root()), pristine(), root(),
+                             [&](const CompileRecord &rec) {
+                               return regenerate_and_compare(rec, req);
+                             });
   }
 };
 
@@ -171,7 +200,7 @@ TEST_CASE("fast path: each reason to run make, in one line", "[fast-path]") {
         "the patch touches xen/tools/symbols.awk, which is not a C source, header or assembly "
         "file");
   CHECK(reason(modify("xen/include/xen/cache.h")) ==
-        "the patch touches xen/include/xen/cache.h, a source of the generated "
+        "the patch touches xen/include/xen/cache.h, which changes the generated "
         "xen/arch/x86/xen.lds");
   CHECK(reason(modify("xen/include/xen/unused.h")) ==
         "the patch touches xen/include/xen/unused.h, which no dependency record of the original "
@@ -259,4 +288,99 @@ TEST_CASE("fast path: link steps may read objects", "[fast-path]") {
     CHECK(is_link_output(out));
   for (const char *out : {"xen/arch/x86/boot/cmdline.lnk", "xen/arch/x86/boot/cmdline.bin"})
     CHECK(!is_link_output(out));
+}
+
+TEST_CASE("fast path: a generated output's command made to write elsewhere", "[fast-path]") {
+  CHECK(redirected_command({"gcc", "-MMD", "-MP", "-MF", "./.asm-offsets.s.d", "-S", "-g0", "-o",
+                            "asm-offsets.s.new", "-MQ", "asm-offsets.s", "x86_64/asm-offsets.c"},
+                           "/s/a.s", "/s/a.s.d") ==
+        std::vector<std::string>{"gcc", "-MMD", "-MP", "-MF", "/s/a.s.d", "-S", "-g0", "-o",
+                                 "/s/a.s", "-MQ", "asm-offsets.s", "x86_64/asm-offsets.c"});
+  CHECK(redirected_command({"gcc", "-Wp,-MD,arch/x86/.xen.lds.d", "-E", "-P", "-oxen.lds", "x.S"},
+                           "/s/xen.lds", "/s/xen.lds.d") ==
+        std::vector<std::string>{"gcc", "-Wp,-MD,/s/xen.lds.d", "-E", "-P", "-o/s/xen.lds", "x.S"});
+  CHECK(redirected_command({"gcc", "-MFx.d", "-c", "a.c"}, "o", "d") ==
+        std::vector<std::string>{"gcc", "-MFd", "-c", "a.c"});
+}
+
+// Headers that asm-offsets.c or xen.lds.S include: the output made again with
+// its recorded command (real gcc) and compared with the original build's.
+TEST_CASE("fast path: a header that goes into a generated output", "[fast-path]") {
+  Fixture f;
+  // asm-offsets.s: written as asm-offsets.s.new, moved into place if changed.
+  CompileRecord offsets{"xen/asm-offsets.s.new", f.root() + "/xen", "arch/x86/asm-offsets.c",
+                        {"gcc", "-MMD", "-MP", "-MF", "./.asm-offsets.s.d", "-S", "-g0", "-o",
+                         "asm-offsets.s.new", "-MQ", "asm-offsets.s", "arch/x86/asm-offsets.c"}};
+  offsets.deps = {"xen/arch/x86/asm-offsets.c", "xen/include/xen/sched.h"};
+  f.record(offsets);
+  for (const char *tree : {"pristine/", "build/"})
+    f.dir.write(tree + std::string("xen/arch/x86/asm-offsets.c"),
+                "#include \"../../include/xen/sched.h\"\n"
+                "void f(void) { asm volatile(\"#OFFSET %0\" :: \"i\"(sizeof(struct vcpu))); }\n");
+  f.dir.write("pristine/xen/include/xen/sched.h",
+              "/* the vcpu */\nstruct vcpu { int id; };\nstatic inline int one(void) { return 1; }\n");
+  f.generate_in_pristine(offsets);
+  REQUIRE(fs::exists(f.pristine() + "/xen/asm-offsets.s"));
+  // a.o and b.o include sched.h too, as hundreds of Xen's objects do.
+  for (const char *name : {"a", "b"}) {
+    std::string n = name;
+    CompileRecord rec{"xen/common/" + n + ".o", f.root() + "/xen", "common/" + n + ".c",
+                      {"gcc", "-c", "common/" + n + ".c", "-o", "common/." + n + ".o.tmp"}};
+    rec.post_argv = {"objcopy", "common/." + n + ".o.tmp", "common/" + n + ".o"};
+    rec.deps = {"xen/common/" + n + ".c", "xen/include/xen/sched.h"};
+    f.record(rec);
+    f.object(rec.object);
+  }
+  auto patch_sched = [&](const std::string &text) {
+    f.dir.write("build/xen/include/xen/sched.h", text);
+    return f.choose(modify("xen/include/xen/sched.h"));
+  };
+
+  SECTION("unchanged output (a comment, an inline function): the fast path") {
+    BuildPathChoice c = patch_sched("/* the vcpu, commented */\nstruct vcpu { int id; };\n"
+                                    "static inline int one(void) { return 2 - 1; }\n");
+    INFO(c.reason);
+    CHECK(c.fast);
+    CHECK(c.objects == std::vector<std::string>{"xen/common/a.o", "xen/common/b.o"});
+    // made again beside the output folder, not in the build copy
+    CHECK(fs::exists(f.scratch() + "/xen/asm-offsets.s.new"));
+    CHECK(!fs::exists(f.root() + "/xen/asm-offsets.s.new"));
+  }
+  SECTION("a changed offset: make, naming the output") {
+    CHECK(patch_sched("struct vcpu { int id; long pad; };\n").reason ==
+          "the patch touches xen/include/xen/sched.h, which changes the generated "
+          "xen/asm-offsets.s");
+  }
+  SECTION("an output that no longer builds: make, with the log") {
+    CHECK_THAT(patch_sched("struct vcpu { int id; } oops\n").reason,
+               Catch::StartsWith("the patch touches xen/include/xen/sched.h, which may change "
+                                 "the generated xen/asm-offsets.s: making it again with its "
+                                 "recorded command failed (exit 1, see "));
+  }
+  SECTION("no original to compare with: make") {
+    fs::remove(f.pristine() + "/xen/asm-offsets.s");
+    CHECK(patch_sched("struct vcpu { int id; };\n").reason ==
+          "the patch touches xen/include/xen/sched.h, which may change the generated "
+          "xen/asm-offsets.s.new, which the cached original build does not hold to compare with");
+  }
+  SECTION("a cheaper reason first: nothing is compiled") {
+    f.dir.write("build/xen/include/xen/sched.h", "struct vcpu { long id; };\n");
+    CHECK(f.choose(modify("xen/include/xen/sched.h") + modify("xen/common/Makefile")).reason ==
+          "the patch touches xen/common/Makefile, a build file");
+    CHECK(!fs::exists(f.scratch()));
+  }
+  SECTION("the linker script: unchanged keeps the fast path, changed does not") {
+    f.dir.write("pristine/xen/include/xen/cache.h", "#define CACHE 64\n");
+    f.generate_in_pristine(load_build_records(f.records(), f.root()).generated.at(
+        "xen/arch/x86/xen.lds"));
+    f.dir.write("build/xen/include/xen/cache.h", "/* lines */\n#define CACHE 64\n");
+    BuildPathChoice same = f.choose(modify("xen/include/xen/cache.h"));
+    INFO(same.reason);
+    CHECK(same.fast);
+    CHECK(same.objects.empty()); // no object reads cache.h here
+    f.dir.write("build/xen/include/xen/cache.h", "#define CACHE 128\n");
+    CHECK(f.choose(modify("xen/include/xen/cache.h")).reason ==
+          "the patch touches xen/include/xen/cache.h, which changes the generated "
+          "xen/arch/x86/xen.lds");
+  }
 }
