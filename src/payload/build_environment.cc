@@ -8,6 +8,7 @@
 #include <cctype>
 #include <filesystem>
 #include <string_view>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -107,6 +108,31 @@ std::vector<std::string> environment_differences(const Environment &then, const 
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::string resolve_program(const std::string &program, const std::string &path) {
+  std::error_code ec;
+  if (program.find('/') != std::string::npos)
+    return program;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? path.size() + 1 : end + 1;
+    fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
+    if (fs::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0)
+      return fs::canonical(candidate, ec).string();
+  }
+  return "";
+}
+
+bool path_resolves_alike(const std::string &then, const std::string &now,
+                         const std::vector<std::string> &programs) {
+  std::vector<std::string> all = programs;
+  all.insert(all.end(), {"as", "ld"});
+  return std::all_of(all.begin(), all.end(), [&](const std::string &program) {
+    return resolve_program(program, then) == resolve_program(program, now);
+  });
 }
 
 std::string first_read_by_build(const std::vector<std::string> &names, const std::string &tree) {

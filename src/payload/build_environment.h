@@ -13,6 +13,10 @@
 // (build_path.h) when a variable differs that either the compiler reads
 // (PATH, CPATH, SOURCE_DATE_EPOCH, ...: one table) or a makefile of the tree
 // names. Other differences (a CI job's id, the terminal) change nothing.
+// PATH is compared by what it does: two values that find the same file for
+// every program the build's recorded commands start (and for `as` and `ld`,
+// which gcc looks up in PATH too) are alike, whatever else they list (a
+// shell that adds ~/.cargo/bin, another that does not).
 #pragma once
 
 #include <map>
@@ -34,6 +38,16 @@ Environment parse_environment(const std::string &text);
 
 // Names whose value differs (or that only one side has), sorted.
 std::vector<std::string> environment_differences(const Environment &then, const Environment &now);
+
+// The file `program` runs as under `path` (a PATH value): the first
+// executable of that name in its folders, canonical; "" if none. A name with
+// a slash is itself.
+std::string resolve_program(const std::string &program, const std::string &path);
+
+// True if every one of `programs` (and `as`, `ld`) resolves to the same file
+// under both PATH values.
+bool path_resolves_alike(const std::string &then, const std::string &now,
+                         const std::vector<std::string> &programs);
 
 // The first of `names` a build reads: a compiler variable, or a name that
 // appears as a word in a makefile (Makefile*, Kbuild, *.mk) of `tree`'s xen/

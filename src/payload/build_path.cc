@@ -69,11 +69,30 @@ Why unreadable_record(const Context &c, const PatchedFile &, const std::string &
   return "a compile record of the original build cannot be read: " + c.records.unreadable[0];
 }
 
+// The programs the original build's recorded commands start by name.
+std::vector<std::string> recorded_programs(const BuildRecords &records) {
+  std::set<std::string> out;
+  for (const auto *recs : {&records.objects, &records.generated})
+    for (const auto &[output, rec] : *recs)
+      for (const auto *argv : {&rec.argv, &rec.post_argv})
+        for (const std::string &program : command_programs(*argv))
+          out.insert(program);
+  return {out.begin(), out.end()};
+}
+
 Why environment_changed(const Context &c, const PatchedFile &, const std::string &) {
   if (!c.records.has_environment)
     return "the original build's environment was not recorded";
-  std::vector<std::string> diffs = environment_differences(c.records.environment,
-                                                           build_environment());
+  Environment now = build_environment();
+  std::vector<std::string> diffs = environment_differences(c.records.environment, now);
+  auto path_of = [](const Environment &env) {
+    auto it = env.find("PATH");
+    return it == env.end() ? std::string() : it->second;
+  };
+  std::erase_if(diffs, [&](const std::string &name) {
+    return name == "PATH" && path_resolves_alike(path_of(c.records.environment), path_of(now),
+                                                 recorded_programs(c.records));
+  });
   std::string name = first_read_by_build(diffs, c.pristine);
   if (name.empty())
     return std::nullopt;

@@ -13,7 +13,8 @@
 //   it touches a file that no record lists (nothing is known about it);
 //   a variable of the environment that the compiler or a makefile of the
 //   tree reads differs from the original build's (make would evaluate the
-//   makefiles anew with it);
+//   makefiles anew with it; PATH only when a program the recorded commands
+//   start resolves to another file);
 //   the original build has no records (a cache entry from before them), a
 //   record could not be read;
 //   an object to compile has a record older than itself, a compile that

@@ -102,6 +102,11 @@ std::optional<std::string> command_output(const std::vector<std::string> &argv) 
   return out;
 }
 
+std::vector<std::string> command_programs(const std::vector<std::string> &argv) {
+  size_t tool = tool_index(argv);
+  return {argv.begin(), argv.begin() + std::min(tool + 1, argv.size())};
+}
+
 std::vector<std::string> command_object_inputs(const std::vector<std::string> &argv) {
   std::vector<std::string> inputs;
   auto out = command_output(argv);

@@ -46,6 +46,10 @@ WrappedCommand classify_command(const std::vector<std::string> &argv);
 // works in place); nullopt if none is recognised.
 std::optional<std::string> command_output(const std::vector<std::string> &argv);
 
+// The programs a command starts by name: its launcher words and the tool
+// (`ccache gcc -c ...` -> ccache, gcc).
+std::vector<std::string> command_programs(const std::vector<std::string> &argv);
+
 // The object files (`*.o`) a command reads: its arguments ending in .o other
 // than its output, as written on its command line.
 std::vector<std::string> command_object_inputs(const std::vector<std::string> &argv);

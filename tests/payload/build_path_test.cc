@@ -262,6 +262,21 @@ TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]")
     CHECK(f.choose(modify("xen/common/a.c")).reason ==
           "the environment differs from the original build's in PATH, which the build reads");
   }
+  SECTION("another PATH finding the same programs does not matter; one finding another gcc does") {
+    Fixture f;
+    lp::payload::Environment then = build_environment();
+    f.dir.write("bin-other/unrelated-tool", "#!/bin/sh\n");
+    fs::permissions(f.dir.file("bin-other/unrelated-tool"), fs::perms::owner_all);
+    then["PATH"] = f.dir.file("bin-other") + ":" + then["PATH"];
+    f.dir.write("records/environment", format_environment(then));
+    BuildPathChoice c = f.choose(modify("xen/common/a.c"));
+    INFO(c.reason);
+    CHECK(c.fast);
+    f.dir.write("bin-other/gcc", "#!/bin/sh\nexec /usr/bin/gcc \"$@\"\n");
+    fs::permissions(f.dir.file("bin-other/gcc"), fs::perms::owner_all);
+    CHECK(f.choose(modify("xen/common/a.c")).reason ==
+          "the environment differs from the original build's in PATH, which the build reads");
+  }
   SECTION("a variable a makefile reads differs; others do not matter") {
     Fixture f;
     lp::payload::Environment then = build_environment();
@@ -280,6 +295,23 @@ TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]")
     CHECK_THAT(f.choose(modify("xen/common/a.c")).reason,
                Catch::StartsWith("a compile record of the original build cannot be read: "));
   }
+}
+
+TEST_CASE("fast path: a program found through PATH", "[fast-path]") {
+  TempDir dir;
+  dir.write("a/gcc", "#!/bin/sh\n");
+  dir.write("b/gcc", "#!/bin/sh\n");
+  dir.write("b/not-executable", "");
+  fs::permissions(dir.file("a/gcc"), fs::perms::owner_all);
+  fs::permissions(dir.file("b/gcc"), fs::perms::owner_all);
+  std::string a = dir.file("a"), b = dir.file("b");
+  CHECK(resolve_program("gcc", a + ":" + b) == fs::canonical(dir.file("a/gcc")).string());
+  CHECK(resolve_program("gcc", b + ":" + a) == fs::canonical(dir.file("b/gcc")).string());
+  CHECK(resolve_program("not-executable", b).empty());
+  CHECK(resolve_program("/usr/bin/gcc", b) == "/usr/bin/gcc");
+  CHECK(path_resolves_alike(a + ":/usr/bin", "/usr/bin:" + a, {"objcopy"}));
+  CHECK(!path_resolves_alike(a + ":/usr/bin", "/usr/bin:" + a, {"gcc"}));
+  CHECK(!path_resolves_alike(a, "/usr/bin", {"objcopy"})); // found in one only
 }
 
 TEST_CASE("fast path: link steps may read objects", "[fast-path]") {
