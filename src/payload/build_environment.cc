@@ -23,6 +23,11 @@ constexpr std::array<std::string_view, 12> kCompilerVariables = {
     "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "GCC_COMPARE_DEBUG",
     "OBJC_INCLUDE_PATH"};
 
+// Variables make never takes from the environment: its SHELL is always
+// /bin/sh unless a makefile sets it (GNU make, "Choosing the Shell"), so a
+// login shell's SHELL=/bin/bash reaches no recipe through make.
+constexpr std::array<std::string_view, 1> kNotImportedByMake = {"SHELL"};
+
 bool set_by_livepatch_build(std::string_view name) {
   static const std::array<std::string_view, 6> own = {
       "LIVEPATCH_CAPTURE_DIR", "LIVEPATCH_BUILD_DIR", "LIVEPATCH_RECORD_DIR",
@@ -156,7 +161,9 @@ std::string first_read_by_build(const std::vector<std::string> &names, const std
     if (it->is_regular_file() && is_makefile(it->path()))
       makefiles += lp::read_file(it->path().string()) + "\n";
   for (const std::string &name : names)
-    if (has_word(makefiles, name))
+    if (has_word(makefiles, name) &&
+        std::find(kNotImportedByMake.begin(), kNotImportedByMake.end(), name) ==
+            kNotImportedByMake.end())
       return name;
   return "";
 }

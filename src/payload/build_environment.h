@@ -12,7 +12,8 @@
 // the fast path compares it with the current one and falls back to make
 // (build_path.h) when a variable differs that either the compiler reads
 // (PATH, CPATH, SOURCE_DATE_EPOCH, ...: one table) or a makefile of the tree
-// names. Other differences (a CI job's id, the terminal) change nothing.
+// names, except SHELL, which make never takes from the environment. Other
+// differences (a CI job's id, the terminal, the login shell) change nothing.
 // PATH is compared by what it does: two values that find the same file for
 // every program the build's recorded commands start (and for `as` and `ld`,
 // which gcc looks up in PATH too) are alike, whatever else they list (a

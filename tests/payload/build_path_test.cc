@@ -283,6 +283,10 @@ TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]")
     then["CI_JOB_ID_FOR_TEST"] = "1";
     f.dir.write("records/environment", format_environment(then));
     CHECK(f.choose(modify("xen/common/a.c")).fast);
+    then["SHELL"] = "/bin/some-other-shell"; // make takes its SHELL from no environment
+    f.dir.write("pristine/xen/Rules.mk", "SHELL ?= /bin/sh\n");
+    f.dir.write("records/environment", format_environment(then));
+    CHECK(f.choose(modify("xen/common/a.c")).fast);
     then["EXTRA_FLAGS_FOR_TEST"] = "-O0";
     f.dir.write("records/environment", format_environment(then));
     CHECK(f.choose(modify("xen/common/a.c")).reason ==
