@@ -21,9 +21,12 @@ test_packages=(
 )
 # Building real Xen 4.17 from Debian's source package (the real-Xen tier).
 xen_packages=(bison flex dpkg-dev xz-utils python3)
+# Building and checking the Debian package (scripts/deb.sh): dpkg-buildpackage
+# (dpkg-dev, above) with debhelper, lintian, and man -l for the packaged pages.
+deb_packages=(build-essential debhelper lintian man-db)
 
 missing=()
-for pkg in "${build_packages[@]}" "${test_packages[@]}" "${xen_packages[@]}"; do
+for pkg in "${build_packages[@]}" "${test_packages[@]}" "${xen_packages[@]}" "${deb_packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ $status == "install ok installed" ]] || missing+=("$pkg")
 done
