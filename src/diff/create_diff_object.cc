@@ -87,10 +87,26 @@ void check_side_objects(const Options &o) {
       throw FileError(*path, std::strerror(errno));
 }
 
+// Both analysed objects, owned together so that a run whose process exits
+// right after can leave them to the kernel (Options::leave_to_exit).
+struct Models {
+  Analysis orig, patched;
+};
+
+struct ModelsOwner {
+  std::unique_ptr<Models> models;
+  bool leave;
+  ~ModelsOwner() {
+    if (leave)
+      (void)models.release(); // freed with the process
+  }
+};
+
 Status run(const Options &o, Result &res, Log &log, ImageCache *images) {
   check_side_objects(o);
   elf::InsnDecoder decoder;
-  Analysis orig, patched;
+  ModelsOwner owner{std::make_unique<Models>(), o.leave_to_exit};
+  Analysis &orig = owner.models->orig, &patched = owner.models->patched;
   load(orig, o.original, decoder);
   load(patched, o.patched, decoder);
   patched.same_bytes_source = &orig;

@@ -47,6 +47,11 @@ struct Options {
   std::string original_debug;
   std::string patched_debug;
   std::string line_map;      // --line-map: original -> patched lines per file (empty: none)
+  // The process ends right after this run (the one-pair command): the object
+  // models are left for the kernel to free with the process instead of being
+  // taken apart piece by piece. Not set in sanitizer builds, whose leak check
+  // would report them.
+  bool leave_to_exit = false;
 };
 
 struct Refusal {

@@ -65,6 +65,9 @@ int main(int argc, char **argv) {
     std::fputs(c.err.c_str(), stderr);
     return *c.exit;
   }
+#ifndef __SANITIZE_ADDRESS__
+  c.options.leave_to_exit = true;
+#endif
   lp::diff::Result r = lp::diff::create_diff_object(c.options, stdout);
   if (r.status == lp::diff::kError)
     std::fprintf(stderr, "%s\n", r.error.c_str());
