@@ -56,6 +56,18 @@ std::string function_key(std::string_view file, std::string_view name) {
   return key;
 }
 
+// The relocations of a SHT_RELA section in offset order, those at the same
+// offset in file order (gcc emits them in offset order already).
+std::vector<const Rela *> relas_by_offset(const Section &rela) {
+  std::vector<const Rela *> v;
+  v.reserve(rela.relas.size());
+  for (const Rela &r : rela.relas)
+    v.push_back(&r);
+  std::stable_sort(v.begin(), v.end(),
+                   [](const Rela *x, const Rela *y) { return x->offset < y->offset; });
+  return v;
+}
+
 } // namespace
 
 Unit *Analysis::unit_at(const Section *s, uint64_t offset) const {
@@ -148,19 +160,25 @@ void analyse_units(Analysis &a) {
     u->parent = it->second;
     it->second->children.push_back(u);
   }
-  // Resolve every relocation of every unit, in offset order.
+  // Resolve every relocation of every unit, in offset order. Each section's
+  // relocations are put in that order once, and a unit takes the run of them
+  // inside [start, end) by binary search: a section shared by many symbols
+  // (assembly, .data.read_mostly) is not scanned once per symbol.
+  std::vector<std::vector<const Rela *>> sorted(a.units_in_section.size());
   for (const auto &u : a.units) {
     const Section *sec = u->section;
     if (!sec->rela)
       continue;
-    if (u->bundled)
-      u->refs.reserve(sec->rela->relas.size());
-    for (const Rela &r : sec->rela->relas)
-      if (r.offset >= u->start && (r.offset < u->end || (u->bundled && r.offset < sec->size)))
-        u->refs.push_back(resolve(a, *sec, r, 0, false));
-    std::stable_sort(u->refs.begin(), u->refs.end(), [](const Ref &x, const Ref &y) {
-      return x.rela->offset < y.rela->offset;
-    });
+    std::vector<const Rela *> &relas = sorted[sec->input_index];
+    if (relas.empty())
+      relas = relas_by_offset(*sec->rela);
+    auto first = std::lower_bound(relas.begin(), relas.end(), u->start,
+                                  [](const Rela *r, uint64_t o) { return r->offset < o; });
+    auto last = std::lower_bound(first, relas.end(), u->end,
+                                 [](const Rela *r, uint64_t o) { return r->offset < o; });
+    u->refs.reserve(static_cast<size_t>(last - first));
+    for (auto it = first; it != last; ++it)
+      u->refs.push_back(resolve(a, *sec, **it, 0, false));
   }
 }
 

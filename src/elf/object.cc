@@ -1,12 +1,16 @@
-// The object model's element predicates and its hash-based lookup tables.
+// The object model's element predicates and its lookup tables.
 //
-// The tables are rebuilt in one linear pass by reindex(); every lookup after
-// that is a hash probe. A stage that adds, removes or renames elements calls
-// reindex() again before it looks anything up.
+// The tables are rebuilt by reindex() in linear passes; every lookup after
+// that is a hash probe (by name) or an array read (by input index). Names are
+// views of the elements' own strings, and one name's symbols are a run of one
+// shared array, so a reindex allocates a hash node per name and nothing per
+// symbol. A stage that adds, removes or renames elements calls reindex() again
+// before it looks anything up.
 #include "elf/object.h"
 
 #include "elf/error.h"
 
+#include <algorithm>
 #include <elf.h>
 #include <fmt/format.h>
 
@@ -44,24 +48,43 @@ Symbol &Object::add_symbol(std::unique_ptr<Symbol> s) {
 
 void Object::reindex() {
   section_by_name_.clear();
-  section_by_index_.clear();
-  symbol_by_index_.clear();
   symbols_by_name_.clear();
   section_by_name_.reserve(sections.size());
-  section_by_index_.reserve(sections.size());
-  symbol_by_index_.reserve(symbols.size());
   symbols_by_name_.reserve(symbols.size());
+  uint32_t max_section = 0, max_symbol = 0;
+  for (const auto &s : sections)
+    max_section = std::max(max_section, s->input_index);
+  for (const auto &sym : symbols)
+    max_symbol = std::max(max_symbol, sym->input_index);
+  section_by_index_.assign(size_t(max_section) + 1, nullptr);
+  symbol_by_index_.assign(size_t(max_symbol) + 1, nullptr);
   for (const auto &s : sections) {
     section_by_name_.try_emplace(s->name, s.get());
-    if (s->input_index)
-      section_by_index_.try_emplace(s->input_index, s.get());
+    if (s->input_index && !section_by_index_[s->input_index])
+      section_by_index_[s->input_index] = s.get();
   }
-  for (const auto &sym : symbols) {
-    if (sym->input_index)
-      symbol_by_index_.try_emplace(sym->input_index, sym.get());
-    if (!sym->is_section())
-      symbols_by_name_[sym->name].push_back(sym.get());
+  // Symbols by name: count each name's symbols, lay the names out one after
+  // another, then fill them in table order (no list of its own per name).
+  std::vector<NameRange *> range_of(symbols.size(), nullptr);
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    const Symbol &sym = *symbols[i];
+    if (sym.input_index && !symbol_by_index_[sym.input_index])
+      symbol_by_index_[sym.input_index] = symbols[i].get();
+    if (!sym.is_section()) {
+      range_of[i] = &symbols_by_name_[sym.name];
+      range_of[i]->count++;
+    }
   }
+  uint32_t at = 0;
+  for (auto &[name, range] : symbols_by_name_) {
+    range.first = at;
+    at += range.count;
+    range.count = 0;
+  }
+  named_symbols_.assign(at, nullptr);
+  for (size_t i = 0; i < symbols.size(); ++i)
+    if (NameRange *r = range_of[i])
+      named_symbols_[r->first + r->count++] = symbols[i].get();
 }
 
 Section *Object::section_named(std::string_view name) const {
@@ -70,20 +93,18 @@ Section *Object::section_named(std::string_view name) const {
 }
 
 Section *Object::section_at(uint32_t input_index) const {
-  auto it = section_by_index_.find(input_index);
-  return it == section_by_index_.end() ? nullptr : it->second;
+  return input_index < section_by_index_.size() ? section_by_index_[input_index] : nullptr;
 }
 
 Symbol *Object::symbol_at(uint32_t input_index) const {
-  auto it = symbol_by_index_.find(input_index);
-  return it == symbol_by_index_.end() ? nullptr : it->second;
+  return input_index < symbol_by_index_.size() ? symbol_by_index_[input_index] : nullptr;
 }
 
 std::span<Symbol *const> Object::symbols_named(std::string_view name) const {
   auto it = symbols_by_name_.find(name);
   if (it == symbols_by_name_.end())
     return {};
-  return it->second;
+  return std::span<Symbol *const>(named_symbols_).subspan(it->second.first, it->second.count);
 }
 
 Symbol *Object::global_symbol(std::string_view name) const {

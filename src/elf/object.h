@@ -19,9 +19,10 @@
 // reordering of the vectors. An element must only point at elements of the same
 // Object.
 //
-// Lookups by name and by input index are hash-based. The index is built by the
-// reader; a stage that adds, removes or renames elements calls reindex() before
-// looking anything up again.
+// Lookups by name are hash-based, lookups by input index are array-based. The
+// index is built by the reader; a stage that adds, removes or renames elements
+// calls reindex() before looking anything up again (the name tables view the
+// elements' own names).
 #pragma once
 
 #include <cstdint>
@@ -177,10 +178,15 @@ private:
       return std::hash<std::string_view>{}(s);
     }
   };
-  std::unordered_map<std::string, Section *, Hash, std::equal_to<>> section_by_name_;
-  std::unordered_map<uint32_t, Section *> section_by_index_;
-  std::unordered_map<uint32_t, Symbol *> symbol_by_index_;
-  std::unordered_map<std::string, std::vector<Symbol *>, Hash, std::equal_to<>> symbols_by_name_;
+  // Where one name's symbols lie in named_symbols_.
+  struct NameRange {
+    uint32_t first = 0, count = 0;
+  };
+  std::unordered_map<std::string_view, Section *, Hash> section_by_name_;
+  std::vector<Section *> section_by_index_; // by input index; null: none
+  std::vector<Symbol *> symbol_by_index_;
+  std::unordered_map<std::string_view, NameRange, Hash> symbols_by_name_;
+  std::vector<Symbol *> named_symbols_; // grouped by name, in symbol table order within a name
 };
 
 } // namespace lp::elf
