@@ -19,18 +19,31 @@
 //       object, extrapolated, since 467 callgrind runs take minutes);
 //   (d) an advisory-sized pair: the real-Xen tier's lp-08 common/memory.o
 //       (original, patched, -g side objects, line map), as livepatch-build
-//       runs it; instructions, median wall time, peak RSS; baseline readelf.
+//       runs it; instructions, median wall time, peak RSS; baseline readelf;
+//   (e) an advisory-sized pair of our own: advisory-grant-table.patch (three
+//       functions of common/grant_table.c, 4,300 lines, 94 KB object) applied
+//       to a copy of the build's xen/ and the object compiled again with the
+//       build's own command (from common/.grant_table.o.cmd), so the original
+//       and patched objects differ only by the patch; same measures as (d).
 //
 // (c), the synthetic 3,000-function pair, is diff_bench.
+//
+// With --baseline TOOL (another create-diff-object, say main's before a
+// change), every measure is also taken for TOOL in the same run, the ratio
+// printed, and the outputs compared: (b)'s batch records and (e)'s object
+// must be byte-identical.
 //
 // Not a test: it prints numbers. Targets (issue 15): (a) <= 2 M instructions
 // and 5 ms; (b) batch <= 2 s wall on 2 cores and 1.5 G instructions.
 //
-//   xen_diff_bench [--xen DIR] [--pair DIR] [--skip-all] [--keep]
+//   xen_diff_bench [--xen DIR] [--pair DIR] [--baseline TOOL] [--skip-all]
+//                  [--batch-only] [--keep]
 //
 // --xen: a built Xen 4.17.5 xen/ folder (default: found in the tier's cache);
 // --pair: a livepatch-build output folder holding original/, patched/,
-// debug-objects/, line-map, struct_sizes (default: the tier's lp-08 run).
+// debug-objects/, line-map, struct_sizes (default: the tier's lp-08 run);
+// --skip-all: no (b); --batch-only: (b) without the one-process-per-object
+// form (3 minutes on 2 cores).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -56,8 +69,11 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kTool = LP_CREATE_DIFF_OBJECT;
+std::string g_baseline; // --baseline: another create-diff-object, measured alike
 constexpr const char *kSmallObject = "arch/x86/pv/trace.o";
 constexpr const char *kPairObject = "xen/common/memory.o";
+constexpr const char *kAdvisoryObject = "common/grant_table.o";
+const std::string kAdvisoryPatch = LP_BENCH_DIR "/advisory-grant-table.patch";
 
 struct Run {
   int status = 0;   // exit status, or 128 + signal
@@ -132,6 +148,57 @@ std::string mega(uint64_t v) {
   return v ? fmt::format("{:.2f} M", v / 1e6) : "n/a (no valgrind)";
 }
 
+// One command's cost: callgrind instructions of one run, median wall time
+// and the largest peak RSS.
+struct Cost {
+  uint64_t instr = 0;
+  Run wall;
+};
+
+std::vector<std::string> with_tool(std::vector<std::string> argv, const std::string &tool) {
+  argv[0] = tool;
+  return argv;
+}
+
+// `argv` with the tool and, with --baseline, the same with the baseline
+// tool: their runs alternate, so that changes in load hit both alike.
+std::pair<Cost, Cost> costs(const fs::path &dir, int n, const std::vector<std::string> &argv) {
+  std::vector<Run> a, b;
+  for (int i = 0; i < n; ++i) {
+    a.push_back(spawn(argv));
+    if (!g_baseline.empty())
+      b.push_back(spawn(with_tool(argv, g_baseline)));
+  }
+  auto med = [](std::vector<Run> runs) {
+    Cost c;
+    if (runs.empty())
+      return c;
+    std::sort(runs.begin(), runs.end(), [](const Run &x, const Run &y) { return x.ms < y.ms; });
+    c.wall = runs[runs.size() / 2];
+    for (const Run &r : runs)
+      c.wall.rss_kb = std::max(c.wall.rss_kb, r.rss_kb);
+    return c;
+  };
+  Cost ca = med(a), cb = med(b);
+  if (have_valgrind()) {
+    ca.instr = instructions(dir, argv);
+    if (!g_baseline.empty())
+      cb.instr = instructions(dir, with_tool(argv, g_baseline));
+  }
+  return {ca, cb};
+}
+
+void print_baseline(const Cost &tool, const Cost &base) {
+  if (g_baseline.empty())
+    return;
+  fmt::print("  baseline {}:\n", g_baseline);
+  fmt::print("    instructions {}, wall {:.2f} ms, peak RSS {} KiB\n", mega(base.instr),
+             base.wall.ms, base.wall.rss_kb);
+  fmt::print("    ratio tool / baseline: instructions {:.3f}, wall {:.3f}, peak RSS {:.3f}\n",
+             base.instr ? double(tool.instr) / double(base.instr) : 0.0,
+             tool.wall.ms / base.wall.ms, double(tool.wall.rss_kb) / double(base.wall.rss_kb));
+}
+
 std::string home_cache() {
   if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
     return x;
@@ -176,17 +243,19 @@ void small_object(const fs::path &xen, const fs::path &dir) {
              fs::file_size(xen / kSmallObject));
   auto argv = self_diff(xen, kSmallObject, dir / "small.o");
   Run first = spawn(argv);
-  Run cdo = median(21, argv);
+  auto [cdo, base] = costs(dir, 21, argv);
   Run readelf = median(21, {"readelf", "-W", "-S", "-s", "-r", (xen / kSmallObject).string()});
-  uint64_t instr = have_valgrind() ? instructions(dir, argv) : 0;
+  Run floor = median(21, {"true"});
   fmt::print("  exit status {} (3: no change)\n", first.status);
-  fmt::print("  instructions (callgrind, one run):     {}  target <= 2 M: {}\n", mega(instr),
-             instr && instr <= 2000000 ? "met" : "NOT met");
-  fmt::print("  wall, median of 21:                    {:8.2f} ms  target <= 5 ms: {}\n", cdo.ms,
-             cdo.ms <= 5 ? "met" : "NOT met");
+  fmt::print("  instructions (callgrind, one run):     {}  target <= 2 M: {}\n", mega(cdo.instr),
+             cdo.instr && cdo.instr <= 2000000 ? "met" : "NOT met");
+  fmt::print("  wall, median of 21:                    {:8.2f} ms  target <= 5 ms: {}\n",
+             cdo.wall.ms, cdo.wall.ms <= 5 ? "met" : "NOT met");
   fmt::print("  readelf -W -S -s -r, median of 21:     {:8.2f} ms  ratio {:.2f}\n", readelf.ms,
-             cdo.ms / readelf.ms);
-  fmt::print("  peak RSS:                              {} KiB\n", cdo.rss_kb);
+             cdo.wall.ms / readelf.ms);
+  fmt::print("  `true` (process start), median of 21: {:8.2f} ms\n", floor.ms);
+  fmt::print("  peak RSS:                              {} KiB\n", cdo.wall.rss_kb);
+  print_baseline(cdo, base);
 }
 
 // Runs `jobs` two at a time; returns total wall time, statuses and peak RSS.
@@ -241,20 +310,24 @@ void statuses(const std::map<int, int> &s) {
   fmt::print("  exit statuses: {}\n", text);
 }
 
+bool g_batch_only = false; // --batch-only: no one-process-per-object form
+
 void all_objects(const fs::path &xen, const fs::path &dir) {
   std::vector<std::string> objs = objects_of(xen);
   fmt::print("(b) every object of the build diffed against itself: {} objects\n", objs.size());
-  Batch pp = per_process(xen, objs, dir);
-  fmt::print("  one process per object, 2 at a time:  {:8.0f} ms wall, peak RSS {} KiB\n", pp.ms,
-             pp.rss_kb);
-  statuses(pp.statuses);
-  if (have_valgrind()) {
-    uint64_t sum = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < objs.size(); i += 16, ++n)
-      sum += instructions(dir, self_diff(xen, objs[i], dir / "s.o"));
-    fmt::print("  instructions, every 16th object ({}): {:.1f} M; extrapolated to all: {:.0f} M\n",
-               n, sum / 1e6, sum / 1e6 * objs.size() / n);
+  if (!g_batch_only) {
+    Batch pp = per_process(xen, objs, dir);
+    fmt::print("  one process per object, 2 at a time:  {:8.0f} ms wall, peak RSS {} KiB\n",
+               pp.ms, pp.rss_kb);
+    statuses(pp.statuses);
+    if (have_valgrind()) {
+      uint64_t sum = 0;
+      size_t n = 0;
+      for (size_t i = 0; i < objs.size(); i += 16, ++n)
+        sum += instructions(dir, self_diff(xen, objs[i], dir / "s.o"));
+      fmt::print("  instructions, every 16th object ({}): {:.1f} M; extrapolated to all: {:.0f} M\n",
+                 n, sum / 1e6, sum / 1e6 * objs.size() / n);
+    }
   }
   if (!tool_has_batch()) {
     fmt::print("  batch: create-diff-object has no --batch\n");
@@ -266,11 +339,26 @@ void all_objects(const fs::path &xen, const fs::path &dir) {
   fmt::print("  one --batch process, -j2:              {:8.0f} ms wall, peak RSS {} KiB, exit {}  "
              "target <= 2 s: {}\n",
              batch.ms, batch.rss_kb, batch.status, batch.ms <= 2000 ? "met" : "NOT met");
+  uint64_t instr = 0;
   if (have_valgrind()) {
-    uint64_t instr = instructions(dir, argv);
+    instr = instructions(dir, argv);
     fmt::print("  instructions of the batch (callgrind): {}  target <= 1.5 G: {}\n", mega(instr),
                instr && instr <= 1500000000 ? "met" : "NOT met");
   }
+  if (g_baseline.empty())
+    return;
+  Run base = spawn(with_tool(argv, g_baseline), (dir / "batch-baseline.log").string());
+  uint64_t base_instr = have_valgrind() ? instructions(dir, with_tool(argv, g_baseline)) : 0;
+  bool same = read_all((dir / "batch.log").string()) ==
+              read_all((dir / "batch-baseline.log").string());
+  fmt::print("  baseline {}:\n", g_baseline);
+  fmt::print("    batch {:.0f} ms wall, peak RSS {} KiB; instructions {}\n", base.ms, base.rss_kb,
+             mega(base_instr));
+  fmt::print("    ratio tool / baseline: instructions {:.3f}, wall {:.3f}, peak RSS {:.3f}\n",
+             base_instr ? double(instr) / double(base_instr) : 0.0, batch.ms / base.ms,
+             double(batch.rss_kb) / double(base.rss_kb));
+  fmt::print("    batch records (every job's status and text): {}\n",
+             same ? "byte-identical" : "DIFFERENT");
 }
 
 void advisory_pair(const fs::path &run, const fs::path &dir) {
@@ -290,16 +378,86 @@ void advisory_pair(const fs::path &run, const fs::path &dir) {
       "--struct-sizes", (pair / "struct_sizes").string(), "--line-map", (pair / "line-map").string(),
       at("original"), at("patched"), (run / "xen-syms").string(), (dir / "pair.o").string()};
   Run first = spawn(argv);
-  Run cdo = median(11, argv);
+  auto [cdo, base] = costs(dir, 11, argv);
   Run readelf = median(11, {"readelf", "-W", "-S", "-s", "-r", at("original"), at("patched")});
-  uint64_t instr = have_valgrind() ? instructions(dir, argv) : 0;
   fmt::print("  original {} bytes, patched {} bytes; exit status {} (0: written)\n",
              fs::file_size(at("original")), fs::file_size(at("patched")), first.status);
-  fmt::print("  instructions (callgrind, one run):     {}\n", mega(instr));
-  fmt::print("  wall, median of 11:                    {:8.2f} ms\n", cdo.ms);
+  fmt::print("  instructions (callgrind, one run):     {}\n", mega(cdo.instr));
+  fmt::print("  wall, median of 11:                    {:8.2f} ms\n", cdo.wall.ms);
   fmt::print("  readelf -W -S -s -r of both, median:   {:8.2f} ms  ratio {:.2f}\n", readelf.ms,
-             cdo.ms / readelf.ms);
-  fmt::print("  peak RSS:                              {} KiB\n", cdo.rss_kb);
+             cdo.wall.ms / readelf.ms);
+  fmt::print("  peak RSS:                              {} KiB\n", cdo.wall.rss_kb);
+  print_baseline(cdo, base);
+}
+
+// The build's own compile command for `obj` (its .cmd file), without the
+// compiler wrapper livepatch-build put in front of it.
+std::string compile_command(const fs::path &xen, const std::string &obj) {
+  fs::path rel(obj);
+  std::string text = read_all((xen / rel.parent_path() / ("." + rel.filename().string() + ".cmd")).string());
+  std::string line = text.substr(0, text.find('\n'));
+  line = line.substr(line.find(":=") + 3);
+  if (std::string first = line.substr(0, line.find(' '));
+      fs::path(first).filename() == "livepatch-gcc")
+    line = line.substr(first.size() + 1);
+  return line;
+}
+
+// Compiles `obj` in the xen/ folder `xen` as the build did: the command
+// writes .<name>.tmp, and objcopy names the STT_FILE symbol by its path, as
+// Xen's CONFIG_ENFORCE_UNIQUE_SYMBOLS does. Returns false on failure.
+bool compile_object(const fs::path &xen, const std::string &obj, const std::string &cmd,
+                    const fs::path &out) {
+  fs::path rel(obj);
+  std::string src = rel.filename().replace_extension(".c").string();
+  std::string tmp = (rel.parent_path() / ("." + rel.filename().string() + ".tmp")).string();
+  return spawn({"sh", "-c", "cd " + xen.string() + " && " + cmd}).status == 0 &&
+         spawn({"objcopy", "--redefine-sym",
+                src + "=" + (rel.parent_path() / src).string(), (xen / tmp).string(),
+                out.string()})
+                 .status == 0;
+}
+
+void own_advisory_pair(const fs::path &xen, const fs::path &dir) {
+  fmt::print("(e) advisory-sized pair of our own: {} with {}\n", kAdvisoryObject,
+             fs::path(kAdvisoryPatch).filename().string());
+  fs::path copy = dir / "advisory";
+  fs::create_directories(copy);
+  std::string cmd = compile_command(xen, kAdvisoryObject);
+  fs::path rebuilt = dir / "advisory-unpatched.o", patched = dir / "advisory-patched.o";
+  if (spawn({"cp", "-a", xen.string(), (copy / "xen").string()}).status != 0 ||
+      !compile_object(copy / "xen", kAdvisoryObject, cmd, rebuilt) ||
+      spawn({"patch", "-s", "-p1", "-d", copy.string(), "-i", kAdvisoryPatch}).status != 0 ||
+      !compile_object(copy / "xen", kAdvisoryObject, cmd, patched)) {
+    fmt::print("  skipped: the copy of the build could not be patched and compiled\n");
+    return;
+  }
+  const std::string original = (xen / kAdvisoryObject).string();
+  fmt::print("  the unpatched source compiled again is byte-identical to the build's object: {}\n",
+             read_all(rebuilt.string()) == read_all(original) ? "yes" : "NO");
+  std::vector<std::string> argv = {kTool, "--object-name", kAdvisoryObject, original,
+                                   patched.string(), (xen / "xen-syms").string(),
+                                   (dir / "advisory-out.o").string()};
+  Run first = spawn(argv, (dir / "advisory.log").string());
+  std::string out = read_all((dir / "advisory-out.o").string());
+  auto [cdo, base] = costs(dir, 11, argv);
+  Run readelf = median(11, {"readelf", "-W", "-S", "-s", "-r", original, patched.string()});
+  fmt::print("  original {} bytes, patched {} bytes; exit status {} (0: written)\n",
+             fs::file_size(original), fs::file_size(patched), first.status);
+  std::string log = read_all((dir / "advisory.log").string());
+  for (size_t at = 0; (at = log.find("changed function: ", at)) != std::string::npos; ++at)
+    fmt::print("    {}\n", log.substr(at, log.find('\n', at) - at));
+  fmt::print("  instructions (callgrind, one run):     {}\n", mega(cdo.instr));
+  fmt::print("  wall, median of 11:                    {:8.2f} ms\n", cdo.wall.ms);
+  fmt::print("  readelf -W -S -s -r of both, median:   {:8.2f} ms  ratio {:.2f}\n", readelf.ms,
+             cdo.wall.ms / readelf.ms);
+  fmt::print("  peak RSS:                              {} KiB\n", cdo.wall.rss_kb);
+  print_baseline(cdo, base);
+  if (!g_baseline.empty()) {
+    spawn(with_tool(argv, g_baseline));
+    fmt::print("    payload object: {}\n",
+               read_all((dir / "advisory-out.o").string()) == out ? "byte-identical" : "DIFFERENT");
+  }
 }
 
 } // namespace
@@ -318,8 +476,13 @@ int main(int argc, char **argv) {
       keep = true;
     else if (a == "--skip-all")
       skip_all = true;
+    else if (a == "--batch-only")
+      g_batch_only = true;
+    else if (a == "--baseline" && i + 1 < argc)
+      g_baseline = fs::absolute(argv[++i]).string();
     else {
-      fmt::print(stderr, "usage: xen_diff_bench [--xen DIR] [--pair DIR] [--skip-all] [--keep]\n");
+      fmt::print(stderr, "usage: xen_diff_bench [--xen DIR] [--pair DIR] [--baseline TOOL] "
+                         "[--skip-all] [--batch-only] [--keep]\n");
       return 1;
     }
   }
@@ -341,6 +504,7 @@ int main(int argc, char **argv) {
     advisory_pair(run, dir);
   else
     fmt::print("(d) skipped: no {} in {}\n", kPairObject, run.string());
+  own_advisory_pair(*xen, dir);
   std::error_code ec;
   if (keep)
     fmt::print("files kept in {}\n", dir.string());
