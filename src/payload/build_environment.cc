@@ -23,10 +23,14 @@ constexpr std::array<std::string_view, 12> kCompilerVariables = {
     "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "GCC_COMPARE_DEBUG",
     "OBJC_INCLUDE_PATH"};
 
-// Variables make never takes from the environment: its SHELL is always
-// /bin/sh unless a makefile sets it (GNU make, "Choosing the Shell"), so a
-// login shell's SHELL=/bin/bash reaches no recipe through make.
-constexpr std::array<std::string_view, 1> kNotImportedByMake = {"SHELL"};
+// Variables whose value never reaches a recipe, though their name is a
+// word in makefiles:
+//   SHELL  make never takes it from the environment: its SHELL is /bin/sh
+//          unless a makefile sets it (GNU make, "Choosing the Shell");
+//   _      bash sets it to each command's path (`timeout` in one caller,
+//          livepatch-build in another); in a makefile `_` is the literal of
+//          $(subst _,-,...), not a variable.
+constexpr std::array<std::string_view, 2> kNeverReachesRecipes = {"SHELL", "_"};
 
 bool set_by_livepatch_build(std::string_view name) {
   static const std::array<std::string_view, 6> own = {
@@ -162,8 +166,8 @@ std::string first_read_by_build(const std::vector<std::string> &names, const std
       makefiles += lp::read_file(it->path().string()) + "\n";
   for (const std::string &name : names)
     if (has_word(makefiles, name) &&
-        std::find(kNotImportedByMake.begin(), kNotImportedByMake.end(), name) ==
-            kNotImportedByMake.end())
+        std::find(kNeverReachesRecipes.begin(), kNeverReachesRecipes.end(), name) ==
+            kNeverReachesRecipes.end())
       return name;
   return "";
 }

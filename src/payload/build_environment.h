@@ -12,7 +12,8 @@
 // the fast path compares it with the current one and falls back to make
 // (build_path.h) when a variable differs that either the compiler reads
 // (PATH, CPATH, SOURCE_DATE_EPOCH, ...: one table) or a makefile of the tree
-// names, except SHELL, which make never takes from the environment. Other
+// names, except SHELL (make never takes it from the environment) and bash's
+// `_` (each command's path; `_` in a makefile is a literal). Other
 // differences (a CI job's id, the terminal, the login shell) change nothing.
 // PATH is compared by what it does: two values that find the same file for
 // every program the build's recorded commands start (and for `as` and `ld`,

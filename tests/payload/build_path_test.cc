@@ -284,7 +284,8 @@ TEST_CASE("fast path: records that cannot be trusted force make", "[fast-path]")
     f.dir.write("records/environment", format_environment(then));
     CHECK(f.choose(modify("xen/common/a.c")).fast);
     then["SHELL"] = "/bin/some-other-shell"; // make takes its SHELL from no environment
-    f.dir.write("pristine/xen/Rules.mk", "SHELL ?= /bin/sh\n");
+    then["_"] = "/usr/bin/timeout";           // bash's last command, not a make variable
+    f.dir.write("pristine/xen/Rules.mk", "SHELL ?= /bin/sh\nX := $(subst _,-,$(Y))\n");
     f.dir.write("records/environment", format_environment(then));
     CHECK(f.choose(modify("xen/common/a.c")).fast);
     then["EXTRA_FLAGS_FOR_TEST"] = "-O0";
