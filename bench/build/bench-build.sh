@@ -24,6 +24,8 @@
 # each round also runs that tool cold and warm in a cache of its own, and the
 # script prints warm / baseline warm: what a change to the tool costs a
 # per-advisory build, measured in the same run.
+# The load average (/proc/loadavg) is printed before the first round and after
+# each, since on a shared machine the absolute times mean little without it.
 # Env: ROUNDS (default 3), JOBS (default nproc), KEEP=1 keeps the scratch folder,
 # BASELINE_LB, WARM_RUNS (warm runs per round, default 1; they are cheap).
 set -euo pipefail
@@ -41,6 +43,7 @@ fi
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { echo "$(now) - $1" | bc -l; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # The pristine tree every round starts from: cleaned, with its .config beside it.
@@ -98,12 +101,17 @@ phases() { # <json file>: the "timings" object, one line
 }
 
 full=() incr=() cold=() warm=() wmake=() bcold=() bwarm=()
+loads=("before: $(load)")
 prepare
-for ((i = 1; i <= rounds; i++)); do round; done
+for ((i = 1; i <= rounds; i++)); do
+  round
+  loads+=("after round $i: $(load)")
+done
 mf=$(median "${full[@]}") mi=$(median "${incr[@]}")
 mc=$(median "${cold[@]}") mw=$(median "${warm[@]}")
 
 printf 'tree: %s\npatch: %s\njobs: %s, rounds: %s (medians)\n' "$tree" "$patch" "$jobs" "$rounds"
+printf 'load average (1, 5, 15 min) %s\n' "$(IFS=';'; echo "${loads[*]}" | sed 's/;/; /g')"
 printf '%-34s %8.2f s\n' "plain make (full)" "$mf" "plain make (incremental)" "$mi" \
   "livepatch-build (cold cache)" "$mc" "livepatch-build (warm cache)" "$mw"
 printf '%-34s %8.2f   (goal <= 1.0)\n' "cold / (full + incremental)" \
