@@ -8,10 +8,12 @@
 #    there with DEB_BUILD_OPTIONS="parallel=$(nproc) $DEB_BUILD_OPTIONS": a
 #    RelWithDebInfo build with Debian's hardening flags and -Werror, then the
 #    unit tests (debian/rules; DEB_BUILD_OPTIONS=nocheck compiles them but
-#    does not run them, as CI does);
+#    does not run them; with DEB_BUILD_PROFILES=nocheck, as in CI, they are
+#    not built);
 # 2. lintian on the result: any error fails (warnings are printed);
 # 3. unpacks the package into a scratch root (dpkg-deb -x; nothing is
-#    installed on the machine) and removes the package's build tree, so only
+#    installed on the machine), checks that no packaged file names the
+#    folder it was built in, and removes the package's build tree, so only
 #    the packaged files can answer: every command in usr/bin and
 #    usr/libexec/livepatch-build-tools answers --help and --version (the
 #    package's version) and has a man page that `man -l` renders without a
@@ -79,8 +81,12 @@ echo "lintian: $(grep -c '^E:' "$work/lintian.log" || true) errors," \
 
 echo "== the packaged commands, from a scratch root"
 dpkg-deb -x "$deb" "$pkg"
-# The package's build tree goes: a command built there still knows the folder
-# (tool_paths.cc looks for its helpers in it last) and must not find one there.
+# No packaged file may name the folder the package was built in (a package
+# must not depend on where it was built); then that folder goes, so that only
+# the packaged files can answer below.
+if carriers=$(grep -rlF "$src" "$pkg"); then
+  die "packaged files carry the build path $src: $(echo $carriers)"
+fi
 rm -rf "$src"
 commands=0
 for cmd in "$pkg"/usr/bin/* "$pkg"/usr/libexec/livepatch-build-tools/*; do

@@ -4,7 +4,8 @@
 // Upstream's order: the folder of the running program (a source checkout or
 // an installed libexec folder holding everything), then
 // <bindir>/../libexec/livepatch-build-tools (the installed layout), then, for a
-// binary run from this project's build tree, the build tree's folders.
+// binary run from this project's build tree (found by walking up to its
+// CMakeCache.txt, never compiled in), the build tree's folders.
 #pragma once
 
 #include <optional>
