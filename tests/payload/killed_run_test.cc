@@ -154,11 +154,13 @@ TEST_CASE("killed: Ctrl-C during the loader check exits 130 and leaves no unchec
   MiniTree t;
   REQUIRE(t.build("01-table-bounds.patch", {"-k", "diff"}).status == 0);
   // An installation whose livepatch-check announces itself and waits for the
-  // signal before checking (livepatch-build finds its helpers next to itself
-  // first; create-diff-object still comes from the build tree).
+  // signal before checking (livepatch-build finds its helpers next to itself,
+  // and a copy of it outside the build tree only there).
   std::string alt = t.dir().file("alt");
   fs::create_directories(alt);
   fs::copy_file(lp::test::tool_path("livepatch-build"), alt + "/livepatch-build");
+  for (const char *tool : {"livepatch-gcc", "create-diff-object"})
+    fs::create_symlink(lp::test::tool_path(tool), alt + "/" + tool);
   write_script(alt + "/livepatch-check",
                "#!/bin/sh\necho \"check $$\" >&3\nexec sleep 100000\n");
   ControlledRun run(build_args(t, alt + "/livepatch-build", t.out(), t.cache(), {"-k", "build"}),

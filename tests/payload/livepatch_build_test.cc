@@ -102,6 +102,10 @@ TEST_CASE("livepatch-build: the cache is reused by another installation of the t
   fs::create_directories(alt);
   for (const char *tool : {"livepatch-build", "livepatch-gcc"})
     fs::copy_file(lp::test::tool_path(tool), alt + "/" + tool);
+  // The rest of the installation (an installed livepatch-build never looks in
+  // the build tree it was made in).
+  for (const char *tool : {"create-diff-object", "livepatch-check"})
+    fs::create_symlink(lp::test::tool_path(tool), alt + "/" + tool);
   RunResult moved = lp::test::run(
       {alt + "/livepatch-build", "-s", t.src(), "-p", MiniTree::patch("01-table-bounds.patch"),
        "-c", t.config(), "-o", t.out("b"), "--depends", lp::test::kDepends, "--cache-dir",
