@@ -2,13 +2,13 @@
 #include "payload/build_environment.h"
 
 #include "elf/atomic_file.h"
+#include "payload/process.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <filesystem>
 #include <string_view>
-#include <unistd.h>
 
 extern char **environ;
 
@@ -120,19 +120,11 @@ std::vector<std::string> environment_differences(const Environment &then, const 
 }
 
 std::string resolve_program(const std::string &program, const std::string &path) {
-  std::error_code ec;
   if (program.find('/') != std::string::npos)
     return program;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? path.size() + 1 : end + 1;
-    fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
-    if (fs::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0)
-      return fs::canonical(candidate, ec).string();
-  }
-  return "";
+  auto found = find_in_path(program, path);
+  std::error_code ec;
+  return found ? fs::canonical(*found, ec).string() : "";
 }
 
 bool path_resolves_alike(const std::string &then, const std::string &now,

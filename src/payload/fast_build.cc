@@ -22,12 +22,6 @@ struct Outcome {
   std::string log;
 };
 
-std::string command_line(const std::vector<std::string> &argv) {
-  std::string out;
-  for (const std::string &a : argv)
-    out += (out.empty() ? "" : " ") + a;
-  return out;
-}
 
 // The compile's kbuild temporary, which the recipe removes once the post
 // step has made the object from it.
@@ -49,7 +43,7 @@ Outcome run_recipe(const FastBuildRequest &r, const CompileRecord &rec) {
   p.unset_env = r.unset_env;
   for (const auto &argv : recipe_commands(rec, r.wrapper)) {
     std::string output;
-    o.log += fmt::format("cd {} && {}\n", rec.directory, command_line(argv));
+    o.log += fmt::format("cd {} && {}\n", rec.directory, command_text(argv));
     o.status = run_capture(argv, output, p);
     o.log += output;
     if (o.status != 0)

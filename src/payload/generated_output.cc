@@ -18,12 +18,6 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kDependencyPrefixes = {"-Wp,-MD,", "-Wp,-MMD,"};
 
-std::string command_line(const std::vector<std::string> &argv) {
-  std::string out;
-  for (const std::string &a : argv)
-    out += (out.empty() ? "" : " ") + a;
-  return out;
-}
 
 void append_log(const std::string &path, const std::string &text) {
   std::ofstream(path, std::ios::app) << text;
@@ -91,7 +85,7 @@ std::optional<std::string> regenerate_and_compare(const CompileRecord &record,
   std::string text;
   int status = run_capture(argv, text, p);
   std::string log = request.scratch_dir + "/regenerate.log";
-  append_log(log, fmt::format("cd {} && {}\n{}", record.directory, command_line(argv), text));
+  append_log(log, fmt::format("cd {} && {}\n{}", record.directory, command_text(argv), text));
   if (status != 0)
     return fmt::format("may change the generated {}: making it again with its recorded command "
                        "failed (exit {}, see {})",

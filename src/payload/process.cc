@@ -8,6 +8,7 @@
 // log's name) is prepared before the fork.
 #include "payload/process.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -18,7 +19,6 @@
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,19 +80,8 @@ std::vector<char *> c_strings(std::vector<std::string> &v) {
 // executable file of that name in PATH (the tool's own PATH, as posix_spawnp
 // searched it). Unfound names are returned unchanged and fail in execve.
 std::string resolve_program(const std::string &name) {
-  if (name.find('/') != std::string::npos)
-    return name;
   const char *path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
-  }
-  return name;
+  return find_in_path(name, path ? path : "/usr/local/bin:/usr/bin:/bin").value_or(name);
 }
 
 int decode_status(int status) {
@@ -267,6 +256,29 @@ bool read_full(int fd, void *buf, size_t n) {
 }
 
 } // namespace
+
+std::optional<std::string> find_in_path(const std::string &name, const std::string &path) {
+  if (name.find('/') != std::string::npos)
+    return name;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find(':', start), path.size());
+    std::string dir = path.substr(start, end - start);
+    start = end + 1;
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return std::nullopt;
+}
+
+std::string command_text(const std::vector<std::string> &argv) {
+  std::string out;
+  for (const std::string &a : argv)
+    out += (out.empty() ? "" : " ") + a;
+  return out;
+}
 
 int run_process(const std::vector<std::string> &argv, const ProcessOptions &opts) {
   std::vector<std::string> args = argv, envs = child_environment(opts);

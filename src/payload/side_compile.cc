@@ -174,18 +174,12 @@ void run_jobs(const std::vector<Job *> &jobs, unsigned parallel) {
     t.join();
 }
 
-std::string command_line(const std::vector<std::string> &argv) {
-  std::string out;
-  for (const std::string &a : argv)
-    out += (out.empty() ? "" : " ") + a;
-  return out;
-}
 
 void write_log(const std::string &path, const std::vector<Job *> &jobs) {
   std::string text;
   for (const Job *j : jobs)
     text += fmt::format("{} ({}): cd {} && {}\n{}", j->object, j->side, j->cwd,
-                        command_line(j->argv), j->log);
+                        command_text(j->argv), j->log);
   lp::write_file_atomically(path, std::span(reinterpret_cast<const uint8_t *>(text.data()),
                                             text.size()));
 }
