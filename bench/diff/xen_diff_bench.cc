@@ -238,6 +238,16 @@ std::vector<std::string> self_diff(const fs::path &xen, const std::string &obj, 
   return {kTool, o, o, (xen / "xen-syms").string(), out.string()};
 }
 
+// The costs of one object pair's diff (11 runs), beside readelf reading both.
+void print_pair_costs(const Cost &cdo, const Cost &base, const Run &readelf) {
+  fmt::print("  instructions (callgrind, one run):     {}\n", mega(cdo.instr));
+  fmt::print("  wall, median of 11:                    {:8.2f} ms\n", cdo.wall.ms);
+  fmt::print("  readelf -W -S -s -r of both, median:   {:8.2f} ms  ratio {:.2f}\n", readelf.ms,
+             cdo.wall.ms / readelf.ms);
+  fmt::print("  peak RSS:                              {} KiB\n", cdo.wall.rss_kb);
+  print_baseline(cdo, base);
+}
+
 void small_object(const fs::path &xen, const fs::path &dir) {
   fmt::print("(a) one small object diffed against itself: {} ({} bytes)\n", kSmallObject,
              fs::file_size(xen / kSmallObject));
@@ -382,12 +392,7 @@ void advisory_pair(const fs::path &run, const fs::path &dir) {
   Run readelf = median(11, {"readelf", "-W", "-S", "-s", "-r", at("original"), at("patched")});
   fmt::print("  original {} bytes, patched {} bytes; exit status {} (0: written)\n",
              fs::file_size(at("original")), fs::file_size(at("patched")), first.status);
-  fmt::print("  instructions (callgrind, one run):     {}\n", mega(cdo.instr));
-  fmt::print("  wall, median of 11:                    {:8.2f} ms\n", cdo.wall.ms);
-  fmt::print("  readelf -W -S -s -r of both, median:   {:8.2f} ms  ratio {:.2f}\n", readelf.ms,
-             cdo.wall.ms / readelf.ms);
-  fmt::print("  peak RSS:                              {} KiB\n", cdo.wall.rss_kb);
-  print_baseline(cdo, base);
+  print_pair_costs(cdo, base, readelf);
 }
 
 // The build's own compile command for `obj` (its .cmd file), without the
@@ -447,12 +452,7 @@ void own_advisory_pair(const fs::path &xen, const fs::path &dir) {
   std::string log = read_all((dir / "advisory.log").string());
   for (size_t at = 0; (at = log.find("changed function: ", at)) != std::string::npos; ++at)
     fmt::print("    {}\n", log.substr(at, log.find('\n', at) - at));
-  fmt::print("  instructions (callgrind, one run):     {}\n", mega(cdo.instr));
-  fmt::print("  wall, median of 11:                    {:8.2f} ms\n", cdo.wall.ms);
-  fmt::print("  readelf -W -S -s -r of both, median:   {:8.2f} ms  ratio {:.2f}\n", readelf.ms,
-             cdo.wall.ms / readelf.ms);
-  fmt::print("  peak RSS:                              {} KiB\n", cdo.wall.rss_kb);
-  print_baseline(cdo, base);
+  print_pair_costs(cdo, base, readelf);
   if (!g_baseline.empty()) {
     spawn(with_tool(argv, g_baseline));
     fmt::print("    payload object: {}\n",
