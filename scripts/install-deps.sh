@@ -5,15 +5,14 @@
 # runs apt-get only for those, so a second run costs a fraction of a second.
 # Every dependency is a Debian package; nothing is downloaded from elsewhere.
 #
-# LLVM 14 is bookworm's default LLVM (the llvm-dev and clang metapackages point
-# at it): the instruction decoder links libLLVM-14, and the fuzz target uses the
-# clang-14 runtime from the same release.
+# The instruction decoder is Zydis (libzydis-dev); the fuzz target uses
+# clang-14's libFuzzer runtime (bookworm's default clang).
 set -euo pipefail
 
 build_packages=(
   cmake g++ make pkg-config help2man
   libelf-dev libdw-dev zlib1g-dev libcli11-dev libfmt-dev catch2 libssl-dev nlohmann-json3-dev
-  llvm-14-dev
+  libzydis-dev
 )
 test_packages=(
   gcc binutils patch openssl qemu-system-x86 busybox-static cpio

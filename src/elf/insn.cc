@@ -1,102 +1,150 @@
-// x86-64 instruction boundaries through LLVM's MC disassembler.
+// x86-64 instruction boundaries, comparisons and text through Zydis.
 //
-// The decoder owns one LLVM MC stack (register info, asm info, subtarget,
-// context, disassembler, AT&T printer) for the x86_64 triple, made on the
-// first decode. Only the X86
-// target's info, MC layer and disassembler are initialised, once per process.
-// length_at() decodes a single instruction; InsnMap decodes a section
-// linearly, as far as the questions asked so far reach, and answers "which
-// instruction contains this byte" by binary search over the recorded starts. compare_at() decodes two instructions to
-// MCInsts and compares them operand by operand; the operand descriptions of
-// MCInstrInfo say which operands belong to a memory reference (x86 memory
-// operands are five MCOperands: base, scale, index, displacement, segment).
+// Zydis (Debian's libzydis-dev) is a table-driven x86 decoder made for this
+// job: it decodes an instruction's length without building operands, which
+// is what the diff engine asks for almost every time (which instruction
+// holds this relocation, where does it end). It replaced LLVM's MC
+// disassembler, which cost about a hundred instructions per byte and
+// brought 40 MB of statically linked code into every command.
+//
+// Two decoders, made once per InsnDecoder: a minimal one (length and raw
+// fields, no operands) for length_at(), pc_relative_field_end() and InsnMap,
+// and a full one whose operands compare_at() compares and the AT&T formatter
+// prints.
+//
+// pc_relative_field_end() answers the question the diff engine asks most
+// (where does the instruction holding this relocation end?) without
+// decoding the function from its start: an instruction is at most 15 bytes
+// long and holds the field's 4 bytes, so the one holding a 32-bit field at
+// offset f starts in [f-11, f-1]; each start there is decoded once and kept
+// if its RIP-relative displacement or relative immediate lies exactly at f. Readings that start
+// at a REX or segment prefix or at the opcode end at the same byte; one that
+// drops an operand-size prefix reads a longer immediate and ends elsewhere,
+// and then the caller decodes linearly instead. Both are plain
+// structs with no heap state, so constructing an InsnDecoder costs nothing
+// and no one-time process set-up is needed.
 #include "elf/insn.h"
 
+#include <Zydis/Zydis.h>
 #include <algorithm>
-#include <mutex>
 #include <stdexcept>
-
-#include <llvm/ADT/ArrayRef.h>
-#include <llvm/ADT/Triple.h>
-#include <llvm/MC/MCAsmInfo.h>
-#include <llvm/MC/MCContext.h>
-#include <llvm/MC/MCDisassembler/MCDisassembler.h>
-#include <llvm/MC/MCInst.h>
-#include <llvm/MC/MCInstPrinter.h>
-#include <llvm/MC/MCInstrInfo.h>
-#include <llvm/MC/MCRegisterInfo.h>
-#include <llvm/MC/MCSubtargetInfo.h>
-#include <llvm/MC/MCTargetOptions.h>
-#include <llvm/MC/TargetRegistry.h>
-#include <llvm/Support/raw_ostream.h>
-
-extern "C" void LLVMInitializeX86TargetInfo();
-extern "C" void LLVMInitializeX86TargetMC();
-extern "C" void LLVMInitializeX86Disassembler();
 
 namespace lp::elf {
 namespace {
 
-constexpr const char *kTriple = "x86_64-unknown-linux-gnu";
-constexpr unsigned kAttSyntax = 0;
-
-void init_x86() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    LLVMInitializeX86TargetInfo();
-    LLVMInitializeX86TargetMC();
-    LLVMInitializeX86Disassembler();
-  });
+void check(ZyanStatus status, const char *what) {
+  if (!ZYAN_SUCCESS(status))
+    throw std::runtime_error(std::string("Zydis x86-64 decoder set-up failed: ") + what);
 }
 
-[[noreturn]] void llvm_setup_failed(const std::string &what) {
-  throw std::runtime_error("LLVM x86 disassembler set-up failed: " + what);
+// One instruction decoded with its operands; `length` 0 if it does not decode.
+struct Decoded {
+  ZydisDecodedInstruction insn{};
+  ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT]{};
+  unsigned length = 0;
+};
+
+constexpr unsigned kMaxInsnLength = 15;
+constexpr unsigned kFieldSize = 4;
+
+// Whether `insn` has a 32-bit PC-relative field (RIP-relative disp32, or a
+// relative imm32) at byte `at` of the instruction.
+bool pc_relative_field_at(const ZydisDecodedInstruction &insn, unsigned at) {
+  const auto &raw = insn.raw;
+  bool rip_relative = (insn.attributes & ZYDIS_ATTRIB_HAS_MODRM) && raw.modrm.mod == 0 &&
+                      raw.modrm.rm == 5;
+  if (rip_relative && raw.disp.size == 32 && raw.disp.offset == at)
+    return true;
+  for (const auto &imm : raw.imm)
+    if (imm.is_relative && imm.size == 32 && imm.offset == at)
+      return true;
+  return false;
+}
+
+bool same_register(const ZydisDecodedOperand &a, const ZydisDecodedOperand &b) {
+  return a.reg.value == b.reg.value;
+}
+
+bool same_address_except_disp(const ZydisDecodedOperand &a, const ZydisDecodedOperand &b) {
+  return a.mem.type == b.mem.type && a.mem.segment == b.mem.segment &&
+         a.mem.base == b.mem.base && a.mem.index == b.mem.index && a.mem.scale == b.mem.scale;
+}
+
+bool same_disp(const ZydisDecodedOperand &a, const ZydisDecodedOperand &b) {
+  return a.mem.disp.has_displacement == b.mem.disp.has_displacement &&
+         a.mem.disp.value == b.mem.disp.value;
+}
+
+bool same_immediate(const ZydisDecodedOperand &a, const ZydisDecodedOperand &b) {
+  return a.imm.is_signed == b.imm.is_signed && a.imm.is_relative == b.imm.is_relative &&
+         a.imm.value.u == b.imm.value.u;
+}
+
+bool same_pointer(const ZydisDecodedOperand &a, const ZydisDecodedOperand &b) {
+  return a.ptr.segment == b.ptr.segment && a.ptr.offset == b.ptr.offset;
+}
+
+// How one pair of operands of two same-form instructions differs.
+InsnDifference operand_difference(const ZydisDecodedOperand &a, const ZydisDecodedOperand &b) {
+  if (a.type != b.type || a.size != b.size || a.visibility != b.visibility)
+    return InsnDifference::Other;
+  switch (a.type) {
+  case ZYDIS_OPERAND_TYPE_UNUSED: return InsnDifference::None;
+  case ZYDIS_OPERAND_TYPE_REGISTER:
+    return same_register(a, b) ? InsnDifference::None : InsnDifference::Other;
+  case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+    return same_immediate(a, b) ? InsnDifference::None : InsnDifference::Other;
+  case ZYDIS_OPERAND_TYPE_POINTER:
+    return same_pointer(a, b) ? InsnDifference::None : InsnDifference::Other;
+  case ZYDIS_OPERAND_TYPE_MEMORY:
+    if (!same_address_except_disp(a, b))
+      return InsnDifference::Other;
+    return same_disp(a, b) ? InsnDifference::None : InsnDifference::Displacement;
+  default: return InsnDifference::Other;
+  }
 }
 
 } // namespace
 
 struct InsnDecoder::Impl {
-  llvm::Triple triple{kTriple};
-  const llvm::Target *target = nullptr;
-  std::unique_ptr<llvm::MCRegisterInfo> regs;
-  std::unique_ptr<llvm::MCAsmInfo> asm_info;
-  std::unique_ptr<llvm::MCSubtargetInfo> subtarget;
-  std::unique_ptr<llvm::MCInstrInfo> instrs;
-  std::unique_ptr<llvm::MCContext> context;
-  std::unique_ptr<llvm::MCDisassembler> disasm;
-  std::unique_ptr<llvm::MCInstPrinter> printer;
+  ZydisDecoder lengths{}; // minimal mode: length and mnemonic only
+  ZydisDecoder full{};
+  ZydisFormatter att{};
 
   Impl() {
-    init_x86();
-    std::string err;
-    target = llvm::TargetRegistry::lookupTarget(kTriple, err);
-    if (!target)
-      llvm_setup_failed(err);
-    regs.reset(target->createMCRegInfo(kTriple));
-    llvm::MCTargetOptions options;
-    if (regs)
-      asm_info.reset(target->createMCAsmInfo(*regs, kTriple, options));
-    subtarget.reset(target->createMCSubtargetInfo(kTriple, "", ""));
-    instrs.reset(target->createMCInstrInfo());
-    if (!regs || !asm_info || !subtarget || !instrs)
-      llvm_setup_failed("target description");
-    context = std::make_unique<llvm::MCContext>(triple, asm_info.get(), regs.get(), subtarget.get());
-    disasm.reset(target->createMCDisassembler(*subtarget, *context));
-    printer.reset(target->createMCInstPrinter(triple, kAttSyntax, *asm_info, *instrs, *regs));
-    if (!disasm || !printer)
-      llvm_setup_failed("disassembler");
+    check(ZydisDecoderInit(&lengths, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64), "decoder");
+    check(ZydisDecoderEnableMode(&lengths, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE), "minimal mode");
+    check(ZydisDecoderInit(&full, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64), "decoder");
+    check(ZydisFormatterInit(&att, ZYDIS_FORMATTER_STYLE_ATT), "AT&T formatter");
+    // objdump's look: $0x1 rather than $0x01
+    check(ZydisFormatterSetProperty(&att, ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED),
+          "AT&T formatter");
+    check(ZydisFormatterSetProperty(&att, ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED),
+          "AT&T formatter");
+    check(ZydisFormatterSetProperty(&att, ZYDIS_FORMATTER_PROP_ADDR_PADDING_RELATIVE,
+                                    ZYDIS_PADDING_DISABLED),
+          "AT&T formatter");
   }
 
-  // Decodes one instruction; returns its length, 0 if it does not decode.
-  unsigned decode(std::span<const uint8_t> code, uint64_t offset, llvm::MCInst &inst) const {
-    if (offset >= code.size())
-      return 0;
-    llvm::ArrayRef<uint8_t> bytes(code.data() + offset, code.size() - offset);
-    uint64_t size = 0;
-    auto status = disasm->getInstruction(inst, size, bytes, offset, llvm::nulls());
-    if (status != llvm::MCDisassembler::Success)
-      return 0;
-    return static_cast<unsigned>(size);
+  // Decodes one instruction without operands; false if it does not decode.
+  bool minimal(std::span<const uint8_t> code, uint64_t offset, ZydisDecodedInstruction &insn) const {
+    return offset < code.size() &&
+           ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&lengths, nullptr, code.data() + offset,
+                                                      code.size() - offset, &insn));
+  }
+
+  unsigned length(std::span<const uint8_t> code, uint64_t offset) const {
+    ZydisDecodedInstruction insn;
+    return minimal(code, offset, insn) ? insn.length : 0;
+  }
+
+  Decoded decode(std::span<const uint8_t> code, uint64_t offset) const {
+    Decoded d;
+    if (offset < code.size() &&
+        ZYAN_SUCCESS(ZydisDecoderDecodeFull(&full, code.data() + offset, code.size() - offset,
+                                            &d.insn, d.operands)))
+      d.length = d.insn.length;
+    return d;
   }
 };
 
@@ -110,72 +158,66 @@ InsnDecoder::Impl &InsnDecoder::impl() const {
 }
 
 unsigned InsnDecoder::length_at(std::span<const uint8_t> code, uint64_t offset) const {
-  llvm::MCInst inst;
-  return impl().decode(code, offset, inst);
+  return impl().length(code, offset);
+}
+
+std::optional<uint64_t> InsnDecoder::pc_relative_field_end(std::span<const uint8_t> code,
+                                                          uint64_t field) const {
+  const Impl &im = impl();
+  // The instruction holds the whole field and is at most 15 bytes long.
+  constexpr uint64_t kReach = kMaxInsnLength - kFieldSize;
+  const uint64_t lowest = field >= kReach ? field - kReach : 0;
+  std::optional<uint64_t> end;
+  for (uint64_t start = lowest; start < field; ++start) {
+    ZydisDecodedInstruction insn;
+    if (!im.minimal(code, start, insn) ||
+        !pc_relative_field_at(insn, static_cast<unsigned>(field - start)))
+      continue;
+    if (end && *end != start + insn.length)
+      return std::nullopt;
+    end = start + insn.length;
+  }
+  return end;
 }
 
 std::string InsnDecoder::disassemble_at(std::span<const uint8_t> code, uint64_t offset) const {
-  llvm::MCInst inst;
   const Impl &im = impl();
-  if (!im.decode(code, offset, inst))
+  Decoded d = im.decode(code, offset);
+  if (!d.length)
     return "";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  im.printer->printInst(&inst, offset, "", *im.subtarget, os);
-  os.flush();
-  // The printer indents with a tab and separates mnemonic and operands by one.
-  size_t first = text.find_first_not_of(" \t");
-  text.erase(0, first == std::string::npos ? text.size() : first);
-  std::replace(text.begin(), text.end(), '\t', ' ');
+  char text[256];
+  // No runtime address: in an object file the relocation decides where a
+  // RIP-relative operand or a branch goes, so they print as 0x0(%rip), +0x5.
+  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&im.att, &d.insn, d.operands,
+                                                    d.insn.operand_count_visible, text,
+                                                    sizeof text, ZYDIS_RUNTIME_ADDRESS_NONE,
+                                                    nullptr)))
+    return "";
   return text;
 }
 
-namespace {
-
-// Index of the displacement within an x86 memory operand (LLVM's X86::AddrDisp).
-constexpr unsigned kAddrDisp = 3;
-constexpr unsigned kAddrOperands = 5;
-
-bool same_operand(const llvm::MCOperand &a, const llvm::MCOperand &b) {
-  if (a.isReg() && b.isReg())
-    return a.getReg() == b.getReg();
-  if (a.isImm() && b.isImm())
-    return a.getImm() == b.getImm();
-  if (a.isSFPImm() && b.isSFPImm())
-    return a.getSFPImm() == b.getSFPImm();
-  if (a.isDFPImm() && b.isDFPImm())
-    return a.getDFPImm() == b.getDFPImm();
-  return false;
-}
-
-} // namespace
-
+// Same form (mnemonic, encoding, operand and address sizes) and operand by
+// operand the same, except possibly the displacement of memory operands.
 InsnDifference InsnDecoder::compare_at(std::span<const uint8_t> a, uint64_t a_offset,
                                        std::span<const uint8_t> b, uint64_t b_offset) const {
-  llvm::MCInst ia, ib;
   const Impl &im = impl();
-  if (!im.decode(a, a_offset, ia) || !im.decode(b, b_offset, ib))
+  Decoded da = im.decode(a, a_offset), db = im.decode(b, b_offset);
+  if (!da.length || !db.length)
     return InsnDifference::Other;
-  if (ia.getOpcode() != ib.getOpcode() || ia.getNumOperands() != ib.getNumOperands())
+  const ZydisDecodedInstruction &ia = da.insn, &ib = db.insn;
+  if (ia.mnemonic != ib.mnemonic || ia.encoding != ib.encoding || ia.opcode_map != ib.opcode_map ||
+      ia.opcode != ib.opcode || ia.operand_width != ib.operand_width ||
+      ia.address_width != ib.address_width || ia.operand_count != ib.operand_count)
     return InsnDifference::Other;
-  const llvm::MCInstrDesc &desc = im.instrs->get(ia.getOpcode());
-  bool displaced = false;
-  unsigned memory_start = ~0u;
-  for (unsigned i = 0; i < ia.getNumOperands(); ++i) {
-    bool memory = i < desc.getNumOperands() &&
-                  desc.OpInfo[i].OperandType == llvm::MCOI::OPERAND_MEMORY;
-    if (memory && (memory_start == ~0u || i >= memory_start + kAddrOperands))
-      memory_start = i;
-    if (same_operand(ia.getOperand(i), ib.getOperand(i)))
-      continue;
-    bool displacement = memory_start != ~0u && i == memory_start + kAddrDisp &&
-                        ia.getOperand(i).isImm() &&
-                        ib.getOperand(i).isImm();
-    if (!displacement)
-      return InsnDifference::Other;
-    displaced = true;
+  InsnDifference result = InsnDifference::None;
+  for (unsigned i = 0; i < ia.operand_count; ++i) {
+    InsnDifference d = operand_difference(da.operands[i], db.operands[i]);
+    if (d == InsnDifference::Other)
+      return d;
+    if (d == InsnDifference::Displacement)
+      result = d;
   }
-  return displaced ? InsnDifference::Displacement : InsnDifference::None;
+  return result;
 }
 
 InsnMap::InsnMap(const InsnDecoder &decoder, std::span<const uint8_t> code)
@@ -197,6 +239,16 @@ std::optional<Insn> InsnMap::containing(uint64_t offset) const {
   const uint64_t start = *(it - 1);
   const uint64_t end = it == starts_.end() ? next_ : *it;
   return Insn{start, end};
+}
+
+std::optional<uint64_t> InsnMap::field_end(uint64_t field) const {
+  auto [it, added] = field_ends_.try_emplace(field);
+  if (!added)
+    return it->second;
+  if (auto end = decoder_->pc_relative_field_end(code_, field))
+    return it->second = end;
+  auto insn = containing(field);
+  return it->second = insn ? std::optional<uint64_t>(insn->end) : std::nullopt;
 }
 
 size_t InsnMap::count() const {

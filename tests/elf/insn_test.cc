@@ -1,4 +1,4 @@
-// Instruction boundaries through LLVM: for a table of x86-64 forms assembled
+// Instruction boundaries through the decoder (Zydis): for a table of x86-64 forms assembled
 // by `as` at test time, the instruction containing each relocation must start
 // where the form starts and end where the assembler says it ends. The
 // assembler's own addend for a PC-relative reference to sym+0 is
@@ -17,26 +17,26 @@ namespace {
 
 struct Form {
   const char *asm_text;
-  const char *mnemonic; // what the disassembler prints first
+  const char *mnemonic; // what the disassembler prints first (AT&T, suffix only when ambiguous)
   unsigned length;      // bytes
   unsigned tail;        // insn end - relocation offset (0: no relocation)
 };
 
 const Form kForms[] = {
     {"endbr64", "endbr64", 4, 0},
-    {"movl sym(%rip), %eax", "movl", 6, 4},        // load
-    {"movq %rax, sym(%rip)", "movq", 7, 4},        // store
+    {"movl sym(%rip), %eax", "mov", 6, 4},        // load
+    {"movq %rax, sym(%rip)", "mov", 7, 4},        // store
     {"cmpl $1, sym(%rip)", "cmpl", 7, 5},          // imm8 after the displacement
     {"cmpl $0x12345, sym(%rip)", "cmpl", 10, 8},   // imm32
     {"movl $0x12345678, sym(%rip)", "movl", 10, 8}, // store of imm32
     {"movb $7, sym(%rip)", "movb", 7, 5},          // store of imm8
     {"movw $0x1234, sym(%rip)", "movw", 9, 6},     // operand-size prefix, imm16
     {"addq $8, sym(%rip)", "addq", 8, 5},          // REX.W, imm8
-    {"leaq sym(%rip), %rdi", "leaq", 7, 4},
-    {"call func", "callq", 5, 4},
+    {"leaq sym(%rip), %rdi", "lea", 7, 4},
+    {"call func", "call", 5, 4},
     {"jmp func", "jmp", 5, 4},
-    {"jne func", "jne", 6, 4},
-    {"ret", "retq", 1, 0},
+    {"jne func", "jnz", 6, 4},
+    {"ret", "ret", 1, 0},
 };
 
 } // namespace
@@ -72,6 +72,11 @@ TEST_CASE("instruction ends are right for a table of forms", "[elf][insn]") {
       CHECK(insn->end - rel.offset == f.tail);
       // The assembler encoded sym+0 relative to the end of the instruction.
       CHECK(rel.addend == -static_cast<int64_t>(insn->end - rel.offset));
+      // Decoding only the bytes before the field gives the same end, or
+      // no answer (then field_end() decodes linearly).
+      if (auto local = decoder.pc_relative_field_end(text->bytes(), rel.offset))
+        CHECK(*local == insn->end);
+      CHECK(map.field_end(rel.offset) == insn->end);
     }
     start += f.length;
   }
@@ -93,4 +98,22 @@ TEST_CASE("undecodable bytes become one-byte pseudo-instructions", "[elf][insn]"
   CHECK(map.containing(2)->end == 3);
   CHECK(map.containing(3)->end == 4);
   CHECK_FALSE(map.containing(4));
+}
+
+TEST_CASE("a field that the bytes before it read two ways is found by the linear decode",
+          "[elf][insn]") {
+  lp::elf::InsnDecoder decoder;
+  // movw $0x1234, sym(%rip): from the 0x66 prefix the immediate has 2 bytes;
+  // from the opcode 0xc7 on, it would have 4, and the reading would end at 11.
+  const std::vector<uint8_t> code = {0x66, 0xc7, 0x05, 0, 0, 0, 0, 0x34, 0x12, 0x90, 0x90};
+  CHECK_FALSE(decoder.pc_relative_field_end(code, 3));
+  lp::elf::InsnMap map(decoder, code);
+  CHECK(map.field_end(3) == 9u);
+  // call rel32: one reading only
+  const std::vector<uint8_t> call = {0x90, 0xe8, 0, 0, 0, 0, 0xc3};
+  CHECK(decoder.pc_relative_field_end(call, 2) == 6u);
+  // not a PC-relative field: the bytes of an absolute imm32 (mov $0, %eax)
+  const std::vector<uint8_t> imm = {0xb8, 0, 0, 0, 0};
+  CHECK_FALSE(decoder.pc_relative_field_end(imm, 1));
+  CHECK(lp::elf::InsnMap(decoder, imm).field_end(1) == 5u);
 }
