@@ -4,11 +4,12 @@
 // calling thread writes the records in job order as they become available,
 // so the output does not depend on scheduling. Each job is one
 // create_diff_object() call with its own decoder, readers and log, as in a
-// one-pair process; what the jobs share is the ImageCache (xen-syms mapped
+// one-pair process, its line parsed by the worker's CommandLineParser (one
+// CLI11 option set per thread); what the jobs share is the ImageCache (xen-syms mapped
 // and validated once; lookups are locked inside LinkedImage). libelf
-// descriptors, libdw sessions and LLVM MC objects are never shared between
-// threads: each call makes its own, and their one-time set-up
-// (elf_version, LLVM's target registry) runs under std::call_once.
+// descriptors, libdw sessions and instruction decoders are never shared
+// between threads: each call makes its own, and libelf's one-time set-up
+// (elf_version) runs under std::call_once.
 #include "diff/batch.h"
 
 #include "diff/command_line.h"
@@ -84,8 +85,9 @@ std::vector<std::vector<std::string>> read_batch_jobs(const std::string &path) {
   return jobs;
 }
 
-BatchOutcome run_batch_job(const std::vector<std::string> &args, ImageCache &images) {
-  CommandLine c = parse_command_line(args);
+BatchOutcome run_batch_job(const std::vector<std::string> &args, ImageCache &images,
+                           CommandLineParser &parser) {
+  CommandLine c = parser.parse(args);
   if (c.exit)
     return {*c.exit, c.out + c.err};
   Result r = create_diff_object(c.options, nullptr, &images);
@@ -104,8 +106,9 @@ void run_batch(const std::vector<std::vector<std::string>> &jobs, unsigned worke
   std::condition_variable ready;
   std::atomic<size_t> next{0};
   auto work = [&] {
+    CommandLineParser parser;
     for (size_t i = next++; i < jobs.size(); i = next++) {
-      BatchOutcome o = run_batch_job(jobs[i], images);
+      BatchOutcome o = run_batch_job(jobs[i], images, parser);
       std::lock_guard<std::mutex> lock(m);
       done[i] = std::move(o);
       ready.notify_all();

@@ -40,9 +40,12 @@ struct BatchOutcome {
 // Reads a JOBS file. Throws lp::FileError naming the file and line.
 std::vector<std::vector<std::string>> read_batch_jobs(const std::string &path);
 
-// Runs one job with arguments `args` (no program name), sharing `images`.
+// Runs one job with arguments `args` (no program name), sharing `images`,
+// its command line read by the calling thread's `parser`.
 class ImageCache;
-BatchOutcome run_batch_job(const std::vector<std::string> &args, ImageCache &images);
+class CommandLineParser;
+BatchOutcome run_batch_job(const std::vector<std::string> &args, ImageCache &images,
+                           CommandLineParser &parser);
 
 // Runs every job with `workers` threads, writing the records to `out`.
 void run_batch(const std::vector<std::vector<std::string>> &jobs, unsigned workers,

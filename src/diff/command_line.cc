@@ -42,29 +42,48 @@ void add_options(CLI::App &app, Options &o) {
 
 } // namespace
 
-CommandLine parse_command_line(const std::vector<std::string> &args) {
-  CommandLine c;
+// The option set bound to `bound`, which parse() resets before each use.
+struct CommandLineParser::Impl {
+  Options bound;
   CLI::App app{"create-diff-object: compare an original and a patched Xen object and write an "
                "object with the changed and new functions and their .livepatch.funcs entries.\n"
                "Exit status: 0 written, 1 error, 2 unsupported change, 3 no change.\n"
                "Batch form (one process, xen-syms read once, objects diffed in parallel): "
                "create-diff-object --batch JOBS [-j N]; see --batch --help."};
-  app.name("create-diff-object");
-  app.set_version_flag("--version", version_text("create-diff-object"));
-  add_options(app, c.options);
+
+  Impl() {
+    app.name("create-diff-object");
+    app.set_version_flag("--version", version_text("create-diff-object"));
+    add_options(app, bound);
+  }
+};
+
+CommandLineParser::CommandLineParser() : impl_(std::make_unique<Impl>()) {}
+CommandLineParser::~CommandLineParser() = default;
+
+CommandLine CommandLineParser::parse(const std::vector<std::string> &args) {
+  Impl &p = *impl_;
+  p.bound = Options{};
+  p.app.clear();
+  CommandLine c;
   std::vector<const char *> argv = {"create-diff-object"};
   for (const std::string &a : args)
     argv.push_back(a.c_str());
   try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    p.app.parse(static_cast<int>(argv.size()), argv.data());
+    c.options = p.bound;
   } catch (const CLI::ParseError &e) {
     std::ostringstream out, err;
-    int rc = app.exit(e, out, err);
+    int rc = p.app.exit(e, out, err);
     c.exit = rc == 0 ? 0 : 1;
     c.out = out.str();
     c.err = err.str();
   }
   return c;
+}
+
+CommandLine parse_command_line(const std::vector<std::string> &args) {
+  return CommandLineParser().parse(args);
 }
 
 } // namespace lp::diff

@@ -8,6 +8,7 @@
 
 #include "diff/create_diff_object.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,25 @@ struct CommandLine {
   std::string out, err;
 };
 
-// `args` excludes the program name.
+// Parses many command lines with one CLI11 option set: setting the options
+// up costs more than parsing one job's arguments, and the batch parses one
+// line per job. Each parse starts from default Options. One per thread.
+class CommandLineParser {
+public:
+  CommandLineParser();
+  ~CommandLineParser();
+  CommandLineParser(const CommandLineParser &) = delete;
+  CommandLineParser &operator=(const CommandLineParser &) = delete;
+
+  // `args` excludes the program name.
+  CommandLine parse(const std::vector<std::string> &args);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One command line (the one-pair command). `args` excludes the program name.
 CommandLine parse_command_line(const std::vector<std::string> &args);
 
 } // namespace lp::diff

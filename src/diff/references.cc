@@ -63,8 +63,8 @@ std::vector<const Rela *> relas_by_offset(const Section &rela) {
   v.reserve(rela.relas.size());
   for (const Rela &r : rela.relas)
     v.push_back(&r);
-  std::stable_sort(v.begin(), v.end(),
-                   [](const Rela *x, const Rela *y) { return x->offset < y->offset; });
+  stable_sort_unless_sorted(v.begin(), v.end(),
+                            [](const Rela *x, const Rela *y) { return x->offset < y->offset; });
   return v;
 }
 
@@ -130,8 +130,8 @@ void analyse_units(Analysis &a) {
   }
   for (const auto &sec : o.sections) {
     auto &v = a.units_in_section[sec->input_index];
-    std::stable_sort(v.begin(), v.end(),
-                     [](const Unit *x, const Unit *y) { return x->start < y->start; });
+    stable_sort_unless_sorted(v.begin(), v.end(),
+                              [](const Unit *x, const Unit *y) { return x->start < y->start; });
     // A function alone in plain .text (assembly) still has no section of its own.
     bool generic = sec->is_exec() && sec->name == ".text";
     if (v.size() == 1 && v[0]->start == 0 && v[0]->end <= sec->size && !generic) {
@@ -221,8 +221,8 @@ Ref resolve(Analysis &a, const Section &from, const Rela &r, uint64_t entry_star
     if ((t->flags & SHF_MERGE) && !r.sym->is_section() && r.addend == -4) {
       at += 4;
     } else {
-      auto insn = a.insns(&from).containing(r.offset);
-      at += insn ? static_cast<int64_t>(insn->end - r.offset) : 4;
+      auto end = a.insns(&from).field_end(r.offset);
+      at += end ? static_cast<int64_t>(*end - r.offset) : 4;
     }
   }
   ref.at = static_cast<uint64_t>(at);

@@ -110,7 +110,7 @@ void split_special_sections(Analysis &a, const StructSizes &sizes) {
         here[i]->refs.push_back(resolve(a, *sec, r, here[i]->start, d->line_bits));
       }
     for (Entry *e : here) {
-      std::stable_sort(e->refs.begin(), e->refs.end(), [](const Ref &x, const Ref &y) {
+      stable_sort_unless_sorted(e->refs.begin(), e->refs.end(), [](const Ref &x, const Ref &y) {
         return x.rela->offset < y.rela->offset;
       });
       e->owner = owner_of(a, *e);
