@@ -1,28 +1,29 @@
 // x86-64 instruction boundaries, comparisons and text through Zydis.
 //
-// Zydis (Debian's libzydis-dev) is a table-driven x86 decoder made for this
-// job: it decodes an instruction's length without building operands, which
-// is what the diff engine asks for almost every time (which instruction
-// holds this relocation, where does it end). It replaced LLVM's MC
-// disassembler, which cost about a hundred instructions per byte and
-// brought 40 MB of statically linked code into every command.
+// Zydis (Debian's libzydis-dev) is a table-driven x86 decoder that reports,
+// without building operands, an instruction's length and where its
+// displacement and immediates lie: what the diff engine asks for almost
+// every time (where does the instruction holding this relocation end?). It
+// replaced LLVM's MC disassembler, which answered only by decoding from a
+// known boundary and linked 36 MB of code into create-diff-object. A decode
+// costs either about a hundred instructions per byte; the saving is in how
+// few bytes are decoded.
 //
 // Two decoders, made once per InsnDecoder: a minimal one (length and raw
 // fields, no operands) for length_at(), pc_relative_field_end() and InsnMap,
 // and a full one whose operands compare_at() compares and the AT&T formatter
-// prints.
+// prints. Both are plain structs with no heap state, so an InsnDecoder needs
+// no process-wide set-up.
 //
 // pc_relative_field_end() answers the question the diff engine asks most
 // (where does the instruction holding this relocation end?) without
 // decoding the function from its start: an instruction is at most 15 bytes
 // long and holds the field's 4 bytes, so the one holding a 32-bit field at
 // offset f starts in [f-11, f-1]; each start there is decoded once and kept
-// if its RIP-relative displacement or relative immediate lies exactly at f. Readings that start
-// at a REX or segment prefix or at the opcode end at the same byte; one that
-// drops an operand-size prefix reads a longer immediate and ends elsewhere,
-// and then the caller decodes linearly instead. Both are plain
-// structs with no heap state, so constructing an InsnDecoder costs nothing
-// and no one-time process set-up is needed.
+// if its RIP-relative displacement or relative immediate lies exactly at f.
+// Readings that start at a REX or segment prefix or at the opcode end at the
+// same byte; one that drops an operand-size prefix reads a longer immediate
+// and ends elsewhere, and then the caller decodes linearly instead.
 #include "elf/insn.h"
 
 #include <Zydis/Zydis.h>

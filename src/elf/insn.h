@@ -70,7 +70,7 @@ private:
 
 // Instruction starts of one executable section, decoded linearly from offset
 // 0 (function sections start at a function) and only as far as a question
-// needs (a decoder costs about fifty instructions per byte). The answers
+// needs (a decode costs about a hundred instructions per byte). The answers
 // are those of a decode of the whole section. Undecodable bytes are stepped
 // over one at a time and recorded as one-byte pseudo-instructions. The map
 // views `code`, which must outlive it; not thread-safe (it decodes on demand).
