@@ -24,7 +24,14 @@
 //       functions of common/grant_table.c, 4,300 lines, 94 KB object) applied
 //       to a copy of the build's xen/ and the object compiled again with the
 //       build's own command (from common/.grant_table.o.cmd), so the original
-//       and patched objects differ only by the patch; same measures as (d).
+//       and patched objects differ only by the patch; same measures as (d);
+//   (f) instruction ends: for every 32-bit PC-relative relocation in an
+//       executable section of the build's objects, the end of its
+//       instruction read from the bytes before the field
+//       (elf::InsnMap::field_end, what the diff engine uses) against the
+//       linear decode from the section's start; counts, every difference
+//       printed, exit status 1 if there is one (a correctness check of this
+//       build's code, not a cost).
 //
 // (c), the synthetic 3,000-function pair, is diff_bench.
 //
@@ -38,14 +45,20 @@
 //
 //   xen_diff_bench [--xen DIR] [--pair DIR] [--baseline TOOL] [--skip-all]
 //                  [--batch-only] [--keep]
+//   xen_diff_bench --ends-only --xen DIR    (f) alone, on any Xen release's build
 //
 // --xen: a built Xen 4.17.5 xen/ folder (default: found in the tier's cache);
 // --pair: a livepatch-build output folder holding original/, patched/,
 // debug-objects/, line-map, struct_sizes (default: the tier's lp-08 run);
 // --skip-all: no (b); --batch-only: (b) without the one-process-per-object
 // form (3 minutes on 2 cores).
+#include "elf/error.h"
+#include "elf/insn.h"
+#include "elf/reader.h"
+
 #include <algorithm>
 #include <atomic>
+#include <elf.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -462,10 +475,59 @@ void own_advisory_pair(const fs::path &xen, const fs::path &dir) {
 
 } // namespace
 
+// (f): how many fields the bytes before them answered, how many needed the
+// linear decode, and how many answers differed from it (each printed).
+struct FieldEnds {
+  size_t objects = 0, local = 0, fallback = 0, different = 0;
+};
+
+void compare_field_ends(const std::string &path, const lp::elf::InsnDecoder &decoder,
+                        FieldEnds &f) {
+  lp::elf::Object obj;
+  try {
+    obj = lp::elf::read_object(path);
+  } catch (const lp::FileError &) {
+    return; // 32-bit boot objects, EFI stubs: not what the diff engine reads
+  }
+  ++f.objects;
+  for (const auto &s : obj.sections) {
+    if (!s->is_exec() || !s->rela || s->bytes().empty())
+      continue;
+    lp::elf::InsnMap map(decoder, s->bytes());
+    for (const lp::elf::Rela &r : s->rela->relas) {
+      if (r.type != R_X86_64_PC32 && r.type != R_X86_64_PLT32)
+        continue;
+      auto local = decoder.pc_relative_field_end(s->bytes(), r.offset);
+      auto linear = map.containing(r.offset);
+      if (!local) {
+        ++f.fallback;
+      } else if (linear && linear->end == *local) {
+        ++f.local;
+      } else {
+        ++f.different;
+        fmt::print("    DIFFERENT: {} {}+{:#x}: from the bytes before {:#x}, linear {:#x}\n",
+                   path, s->name, r.offset, *local, linear ? linear->end : 0);
+      }
+    }
+  }
+}
+
+bool field_ends(const fs::path &xen) {
+  fmt::print("(f) instruction ends of PC-relative fields: bytes before the field vs linear decode\n");
+  lp::elf::InsnDecoder decoder;
+  FieldEnds f;
+  for (const std::string &obj : objects_of(xen))
+    compare_field_ends((xen / obj).string(), decoder, f);
+  fmt::print("  {} objects; {} fields: {} from the bytes before, {} by the linear decode, {} "
+             "different\n",
+             f.objects, f.local + f.fallback + f.different, f.local, f.fallback, f.different);
+  return f.different == 0;
+}
+
 int main(int argc, char **argv) {
   std::optional<fs::path> xen;
   fs::path run = fs::path(home_cache()) / "xen-livepatch-tools/realxen/run/out/lp-08-local-struct-trace";
-  bool keep = false, skip_all = false;
+  bool keep = false, skip_all = false, ends_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--xen" && i + 1 < argc)
@@ -478,14 +540,19 @@ int main(int argc, char **argv) {
       skip_all = true;
     else if (a == "--batch-only")
       g_batch_only = true;
+    else if (a == "--ends-only")
+      ends_only = true;
     else if (a == "--baseline" && i + 1 < argc)
       g_baseline = fs::absolute(argv[++i]).string();
     else {
       fmt::print(stderr, "usage: xen_diff_bench [--xen DIR] [--pair DIR] [--baseline TOOL] "
-                         "[--skip-all] [--batch-only] [--keep]\n");
+                         "[--skip-all] [--batch-only] [--keep]\n"
+                         "       xen_diff_bench --ends-only --xen DIR\n");
       return 1;
     }
   }
+  if (ends_only && xen)
+    return field_ends(*xen) ? 0 : 1;
   if (!xen)
     xen = find_xen_build();
   if (!xen || !is_xen_417(*xen)) {
@@ -505,10 +572,11 @@ int main(int argc, char **argv) {
   else
     fmt::print("(d) skipped: no {} in {}\n", kPairObject, run.string());
   own_advisory_pair(*xen, dir);
+  bool ends_agree = field_ends(*xen);
   std::error_code ec;
   if (keep)
     fmt::print("files kept in {}\n", dir.string());
   else
     fs::remove_all(dir, ec);
-  return 0;
+  return ends_agree ? 0 : 1;
 }
