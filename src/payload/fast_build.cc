@@ -22,7 +22,6 @@ struct Outcome {
   std::string log;
 };
 
-
 // The compile's kbuild temporary, which the recipe removes once the post
 // step has made the object from it.
 std::optional<fs::path> temporary_of(const CompileRecord &rec) {

@@ -18,7 +18,6 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kDependencyPrefixes = {"-Wp,-MD,", "-Wp,-MMD,"};
 
-
 void append_log(const std::string &path, const std::string &text) {
   std::ofstream(path, std::ios::app) << text;
 }

@@ -38,8 +38,6 @@ struct ProcessOptions {
   std::vector<std::string> unset_env;       // removed from the child's environment
 };
 
-// Runs argv[0] (searched in PATH). Returns the exit status, or 128+signal.
-// Returns 127 if the program could not be started (the reason is logged).
 // The first executable file called `name` in the folders of `path` (a PATH
 // value; an empty folder is "."), as execvp would find it; nullopt if none.
 // A name holding a '/' is not searched for: it is returned as it is.
@@ -48,6 +46,8 @@ std::optional<std::string> find_in_path(const std::string &name, const std::stri
 // argv as one line for logs: the words joined by spaces.
 std::string command_text(const std::vector<std::string> &argv);
 
+// Runs argv[0] (searched in PATH). Returns the exit status, or 128+signal.
+// Returns 127 if the program could not be started (the reason is logged).
 int run_process(const std::vector<std::string> &argv, const ProcessOptions &opts = {});
 
 // Runs and returns stdout+stderr as text in `output`. The text goes through

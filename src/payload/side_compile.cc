@@ -174,7 +174,6 @@ void run_jobs(const std::vector<Job *> &jobs, unsigned parallel) {
     t.join();
 }
 
-
 void write_log(const std::string &path, const std::vector<Job *> &jobs) {
   std::string text;
   for (const Job *j : jobs)
