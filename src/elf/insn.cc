@@ -5,9 +5,9 @@
 // displacement and immediates lie: what the diff engine asks for almost
 // every time (where does the instruction holding this relocation end?). It
 // replaced LLVM's MC disassembler, which answered only by decoding from a
-// known boundary and linked 36 MB of code into create-diff-object. A decode
-// costs either about a hundred instructions per byte; the saving is in how
-// few bytes are decoded.
+// known boundary and linked 36 MB of code into create-diff-object. Both cost
+// about a hundred instructions per byte decoded; the saving is in how few
+// bytes are decoded.
 //
 // Two decoders, made once per InsnDecoder: a minimal one (length and raw
 // fields, no operands) for length_at(), pc_relative_field_end() and InsnMap,
@@ -15,12 +15,11 @@
 // prints. Both are plain structs with no heap state, so an InsnDecoder needs
 // no process-wide set-up.
 //
-// pc_relative_field_end() answers the question the diff engine asks most
-// (where does the instruction holding this relocation end?) without
-// decoding the function from its start: an instruction is at most 15 bytes
-// long and holds the field's 4 bytes, so the one holding a 32-bit field at
-// offset f starts in [f-11, f-1]; each start there is decoded once and kept
-// if its RIP-relative displacement or relative immediate lies exactly at f.
+// pc_relative_field_end() answers that question without decoding the
+// function from its start: an instruction is at most 15 bytes long and holds
+// the field's 4 bytes, so the one holding a 32-bit field at offset f starts
+// in [f-11, f-1]; each start there is decoded once and kept if its
+// RIP-relative displacement or relative immediate lies exactly at f.
 // Readings that start at a REX or segment prefix or at the opcode end at the
 // same byte; one that drops an operand-size prefix reads a longer immediate
 // and ends elsewhere, and then the caller decodes linearly instead.
@@ -29,6 +28,7 @@
 #include <Zydis/Zydis.h>
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace lp::elf {
 namespace {
@@ -38,11 +38,17 @@ void check(ZyanStatus status, const char *what) {
     throw std::runtime_error(std::string("Zydis x86-64 decoder set-up failed: ") + what);
 }
 
-// One instruction decoded with its operands; `length` 0 if it does not decode.
+// One instruction decoded with its operands.
 struct Decoded {
   ZydisDecodedInstruction insn{};
   ZydisDecodedOperand operands[ZYDIS_MAX_OPERAND_COUNT]{};
-  unsigned length = 0;
+};
+
+// The AT&T formatter's settings: objdump's look ($0x1, not $0x01; +0x5).
+constexpr std::pair<ZydisFormatterProperty, ZyanUPointer> kAttProperties[] = {
+    {ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED},
+    {ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED},
+    {ZYDIS_FORMATTER_PROP_ADDR_PADDING_RELATIVE, ZYDIS_PADDING_DISABLED},
 };
 
 constexpr unsigned kMaxInsnLength = 15;
@@ -108,7 +114,7 @@ InsnDifference operand_difference(const ZydisDecodedOperand &a, const ZydisDecod
 } // namespace
 
 struct InsnDecoder::Impl {
-  ZydisDecoder lengths{}; // minimal mode: length and mnemonic only
+  ZydisDecoder lengths{}; // minimal mode: length and raw fields, no operands
   ZydisDecoder full{};
   ZydisFormatter att{};
 
@@ -117,14 +123,8 @@ struct InsnDecoder::Impl {
     check(ZydisDecoderEnableMode(&lengths, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE), "minimal mode");
     check(ZydisDecoderInit(&full, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64), "decoder");
     check(ZydisFormatterInit(&att, ZYDIS_FORMATTER_STYLE_ATT), "AT&T formatter");
-    // objdump's look: $0x1 rather than $0x01
-    check(ZydisFormatterSetProperty(&att, ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED),
-          "AT&T formatter");
-    check(ZydisFormatterSetProperty(&att, ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED),
-          "AT&T formatter");
-    check(ZydisFormatterSetProperty(&att, ZYDIS_FORMATTER_PROP_ADDR_PADDING_RELATIVE,
-                                    ZYDIS_PADDING_DISABLED),
-          "AT&T formatter");
+    for (auto [property, value] : kAttProperties)
+      check(ZydisFormatterSetProperty(&att, property, value), "AT&T formatter");
   }
 
   // Decodes one instruction without operands; false if it does not decode.
@@ -139,12 +139,13 @@ struct InsnDecoder::Impl {
     return minimal(code, offset, insn) ? insn.length : 0;
   }
 
-  Decoded decode(std::span<const uint8_t> code, uint64_t offset) const {
+  // Decodes one instruction with its operands; nullopt if it does not decode.
+  std::optional<Decoded> decode(std::span<const uint8_t> code, uint64_t offset) const {
     Decoded d;
-    if (offset < code.size() &&
-        ZYAN_SUCCESS(ZydisDecoderDecodeFull(&full, code.data() + offset, code.size() - offset,
-                                            &d.insn, d.operands)))
-      d.length = d.insn.length;
+    if (offset >= code.size() ||
+        !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&full, code.data() + offset, code.size() - offset,
+                                             &d.insn, d.operands)))
+      return std::nullopt;
     return d;
   }
 };
@@ -183,14 +184,14 @@ std::optional<uint64_t> InsnDecoder::pc_relative_field_end(std::span<const uint8
 
 std::string InsnDecoder::disassemble_at(std::span<const uint8_t> code, uint64_t offset) const {
   const Impl &im = impl();
-  Decoded d = im.decode(code, offset);
-  if (!d.length)
+  auto d = im.decode(code, offset);
+  if (!d)
     return "";
   char text[256];
   // No runtime address: in an object file the relocation decides where a
-  // RIP-relative operand or a branch goes, so they print as 0x0(%rip), +0x5.
-  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&im.att, &d.insn, d.operands,
-                                                    d.insn.operand_count_visible, text,
+  // RIP-relative operand or a branch goes, so they print as (%rip), +0x5.
+  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&im.att, &d->insn, d->operands,
+                                                    d->insn.operand_count_visible, text,
                                                     sizeof text, ZYDIS_RUNTIME_ADDRESS_NONE,
                                                     nullptr)))
     return "";
@@ -202,17 +203,17 @@ std::string InsnDecoder::disassemble_at(std::span<const uint8_t> code, uint64_t 
 InsnDifference InsnDecoder::compare_at(std::span<const uint8_t> a, uint64_t a_offset,
                                        std::span<const uint8_t> b, uint64_t b_offset) const {
   const Impl &im = impl();
-  Decoded da = im.decode(a, a_offset), db = im.decode(b, b_offset);
-  if (!da.length || !db.length)
+  auto da = im.decode(a, a_offset), db = im.decode(b, b_offset);
+  if (!da || !db)
     return InsnDifference::Other;
-  const ZydisDecodedInstruction &ia = da.insn, &ib = db.insn;
+  const ZydisDecodedInstruction &ia = da->insn, &ib = db->insn;
   if (ia.mnemonic != ib.mnemonic || ia.encoding != ib.encoding || ia.opcode_map != ib.opcode_map ||
       ia.opcode != ib.opcode || ia.operand_width != ib.operand_width ||
       ia.address_width != ib.address_width || ia.operand_count != ib.operand_count)
     return InsnDifference::Other;
   InsnDifference result = InsnDifference::None;
   for (unsigned i = 0; i < ia.operand_count; ++i) {
-    InsnDifference d = operand_difference(da.operands[i], db.operands[i]);
+    InsnDifference d = operand_difference(da->operands[i], db->operands[i]);
     if (d == InsnDifference::Other)
       return d;
     if (d == InsnDifference::Displacement)
