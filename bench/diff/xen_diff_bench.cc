@@ -45,7 +45,7 @@
 //
 //   xen_diff_bench [--xen DIR] [--pair DIR] [--baseline TOOL] [--skip-all]
 //                  [--batch-only] [--keep]
-//   xen_diff_bench --ends-only --xen DIR    (f) alone, on any Xen release's build
+//   xen_diff_bench --ends-only [--xen DIR]  (f) alone, on any Xen release's build
 //
 // --xen: a built Xen 4.17.5 xen/ folder (default: found in the tier's cache);
 // --pair: a livepatch-build output folder holding original/, patched/,
@@ -547,14 +547,19 @@ int main(int argc, char **argv) {
     else {
       fmt::print(stderr, "usage: xen_diff_bench [--xen DIR] [--pair DIR] [--baseline TOOL] "
                          "[--skip-all] [--batch-only] [--keep]\n"
-                         "       xen_diff_bench --ends-only --xen DIR\n");
+                         "       xen_diff_bench --ends-only [--xen DIR]\n");
       return 1;
     }
   }
-  if (ends_only && xen)
-    return field_ends(*xen) ? 0 : 1;
   if (!xen)
     xen = find_xen_build();
+  if (ends_only) {
+    if (!xen) {
+      fmt::print(stderr, "xen_diff_bench: --ends-only: no built Xen (pass --xen DIR)\n");
+      return 1;
+    }
+    return field_ends(*xen) ? 0 : 1;
+  }
   if (!xen || !is_xen_417(*xen)) {
     fmt::print("xen_diff_bench: skipped: no built Xen 4.17.5 (run the real-Xen tier once, or "
                "pass --xen DIR)\n");

@@ -182,8 +182,8 @@ TEST_CASE("instruction starts and field ends agree with objdump and the linear d
     ++sections;
     lp::elf::InsnMap map(decoder, s->bytes());
     std::vector<uint64_t> ours;
-    for (uint64_t off = 0; off < s->size; off = map.containing(off)->end)
-      ours.push_back(map.containing(off)->start);
+    for (auto insn = map.containing(0); insn; insn = map.containing(insn->end))
+      ours.push_back(insn->start);
     CHECK(ours == theirs[s->name]);
     if (!s->rela)
       continue;
